@@ -1,0 +1,5 @@
+"""``python -m emonet`` runs the command line."""
+
+from emonet.cli import main
+
+main()

@@ -1,0 +1,169 @@
+"""The only code that opens audio files: decode, downmix, resample, with one clear error type.
+
+Everything in EmoNet that needs samples from a file calls :func:`load`; it returns 16 kHz mono
+float32 by default, whatever the container, sample rate or channel count of the source.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+SAMPLE_RATE = 16_000
+"""EmoNet's working sample rate (Hz)."""
+
+SOUNDFILE_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3"})
+"""Formats decoded with libsndfile."""
+
+CONTAINER_EXTENSIONS = frozenset({".m4a", ".mp4", ".avi", ".mkv", ".webm", ".mov", ".aac", ".opus"})
+"""Video and other containers decoded with PyAV (FFmpeg)."""
+
+AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | CONTAINER_EXTENSIONS
+"""Every extension EmoNet treats as audio (compared case-insensitively)."""
+
+
+class AudioError(ValueError):
+    """An audio file cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def is_audio_file(path: str | Path) -> bool:
+    """True if the file name has an audio or media extension EmoNet can decode."""
+    return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def downmix(signal: np.ndarray) -> np.ndarray:
+    """Average the channels of a ``(samples, channels)`` array into one; mono passes through."""
+    if signal.ndim == 1:
+        return signal
+    if signal.ndim != 2:
+        raise ValueError(f"expected (samples, channels), got shape {signal.shape}")
+    return signal.mean(axis=1, dtype=np.float64).astype(signal.dtype, copy=False)
+
+
+def resample(signal: np.ndarray, sr_in: int, sr_out: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample a mono or ``(samples, channels)`` signal with soxr (high quality)."""
+    if sr_in <= 0 or sr_out <= 0:
+        raise ValueError(f"sample rates must be positive, got {sr_in} -> {sr_out}")
+    if sr_in == sr_out:
+        return signal
+    return soxr.resample(signal, sr_in, sr_out, quality="HQ").astype(np.float32, copy=False)
+
+
+def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        with sf.SoundFile(str(path)) as f:
+            sr = f.samplerate
+            frames = f.frames
+            data = f.read(dtype="float32", always_2d=True)
+    except sf.LibsndfileError as exc:
+        raise AudioError(path, f"cannot decode ({exc.error_string or exc})") from None
+    except (RuntimeError, TypeError) as exc:  # libsndfile wrappers raise these on odd headers
+        raise AudioError(path, f"cannot decode ({exc})") from None
+    if frames > 0 and len(data) < frames:
+        raise AudioError(path, f"truncated: header promises {frames} frames, file holds {len(data)}")
+    return data, sr
+
+
+def _read_container(path: Path) -> tuple[np.ndarray, int]:
+    import av  # imported lazily: only video/m4a sources need FFmpeg
+
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.audio
+            if not streams:
+                raise AudioError(path, "the container has no audio stream")
+            stream = streams[0]
+            sr = stream.codec_context.sample_rate or stream.rate
+            chunks = []
+            for frame in container.decode(stream):
+                arr = frame.to_ndarray()
+                # packed formats give (1, samples*channels); planar give (channels, samples)
+                channels = len(frame.layout.channels)
+                if frame.format.is_planar:
+                    arr = arr.T
+                else:
+                    arr = arr.reshape(-1, channels)
+                if np.issubdtype(arr.dtype, np.integer):
+                    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+                chunks.append(arr.astype(np.float32, copy=False))
+    except AudioError:
+        raise
+    except Exception as exc:  # PyAV raises many FFmpeg error subclasses
+        raise AudioError(path, f"cannot decode ({type(exc).__name__}: {exc})") from None
+    if not chunks:
+        raise AudioError(path, "no audio samples decoded")
+    return np.concatenate(chunks, axis=0), int(sr)
+
+
+def read(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode a file as it is: float32 ``(samples, channels)`` and its sample rate."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "file not found")
+    if not path.is_file():
+        raise AudioError(path, "not a file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+    suffix = path.suffix.lower()
+    if suffix in CONTAINER_EXTENSIONS:
+        data, sr = _read_container(path)
+    else:
+        data, sr = _read_soundfile(path)
+    if data.size == 0 or len(data) == 0:
+        raise AudioError(path, "zero-length audio (no samples)")
+    if not np.isfinite(data).all():
+        raise AudioError(path, "audio contains NaN or infinite samples")
+    return data, sr
+
+
+def load(path: str | Path, sample_rate: int | None = SAMPLE_RATE, mono: bool = True) -> np.ndarray:
+    """Decode, downmix and resample a file; float32 ``(samples,)`` (or ``(samples, channels)``)."""
+    data, sr = read(path)
+    if mono:
+        data = downmix(data)
+    if sample_rate is not None and sr != sample_rate:
+        data = resample(data, sr, sample_rate)
+    if len(data) == 0:
+        raise AudioError(path, f"too short to resample from {sr} Hz to {sample_rate} Hz")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def duration(path: str | Path) -> float:
+    """Length of a file in seconds, from its header where possible."""
+    path = Path(path)
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        try:
+            info = sf.info(str(path))
+            return info.frames / info.samplerate
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioError(path, f"cannot read header ({exc})") from None
+    data, sr = read(path)
+    return len(data) / sr
+
+
+def write(path: str | Path, signal: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write a signal as 16-bit FLAC or WAV (chosen by extension), atomically."""
+    path = Path(path)
+    fmt = {".flac": "FLAC", ".wav": "WAV"}.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: can only write .flac or .wav")
+    if signal.size == 0:
+        raise AudioError(path, "refusing to write zero-length audio")
+    peak = float(np.max(np.abs(signal)))
+    if not math.isfinite(peak):
+        raise AudioError(path, "refusing to write NaN or infinite samples")
+    if peak > 1.0:
+        signal = signal / peak  # avoid wrap-around in 16-bit; resampling can overshoot a little
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    sf.write(str(tmp), signal, sample_rate, format=fmt, subtype="PCM_16")
+    tmp.replace(path)

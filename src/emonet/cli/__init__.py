@@ -1,0 +1,14 @@
+"""The ``emonet`` command line: thin wrappers over the library, one module per command."""
+
+from __future__ import annotations
+
+from emonet.cli import corpora as _corpora  # noqa: F401  (registers the command)
+from emonet.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the ``emonet`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]
