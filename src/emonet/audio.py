@@ -69,7 +69,9 @@ def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
     except (RuntimeError, TypeError) as exc:  # libsndfile wrappers raise these on odd headers
         raise AudioError(path, f"cannot decode ({exc})") from None
     if frames > 0 and len(data) < frames:
-        raise AudioError(path, f"truncated: header promises {frames} frames, file holds {len(data)}")
+        raise AudioError(
+            path, f"truncated: header promises {frames} frames, file holds {len(data)}"
+        )
     return data, sr
 
 
@@ -88,10 +90,7 @@ def _read_container(path: Path) -> tuple[np.ndarray, int]:
                 arr = frame.to_ndarray()
                 # packed formats give (1, samples*channels); planar give (channels, samples)
                 channels = len(frame.layout.channels)
-                if frame.format.is_planar:
-                    arr = arr.T
-                else:
-                    arr = arr.reshape(-1, channels)
+                arr = arr.T if frame.format.is_planar else arr.reshape(-1, channels)
                 if np.issubdtype(arr.dtype, np.integer):
                     arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
                 chunks.append(arr.astype(np.float32, copy=False))

@@ -5,12 +5,7 @@ from __future__ import annotations
 from emonet.corpora import emodb
 from emonet.corpora.base import CorpusSpec
 
-CORPORA: dict[str, CorpusSpec] = {
-    spec.name: spec
-    for spec in (
-        emodb.SPEC,
-    )
-}
+CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (emodb.SPEC,)}
 
 
 def get_corpus(name: str) -> CorpusSpec:
