@@ -58,7 +58,29 @@ def resample(signal: np.ndarray, sr_in: int, sr_out: int = SAMPLE_RATE) -> np.nd
     return soxr.resample(signal, sr_in, sr_out, quality="HQ").astype(np.float32, copy=False)
 
 
+def _wav_truncation(path: Path) -> str | None:
+    """Compare a RIFF/WAVE file's declared data size with the bytes present (libsndfile clamps)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        size = path.stat().st_size
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, n = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if cid == b"data":
+                present = size - f.tell()
+                if 0 < n < 0xFFFFFFFF and present < n:
+                    return f"truncated: header declares {n} data bytes, file holds {present}"
+                return None
+            f.seek(n + (n & 1), 1)
+
+
 def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    if path.suffix.lower() == ".wav" and (problem := _wav_truncation(path)):
+        raise AudioError(path, problem)
     try:
         with sf.SoundFile(str(path)) as f:
             sr = f.samplerate
