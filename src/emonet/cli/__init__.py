@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emonet.cli import corpora as _corpora  # noqa: F401  (registers the command)
+from emonet.cli import prepare as _prepare  # noqa: F401
 from emonet.cli.app import app
 
 

@@ -1,0 +1,83 @@
+"""``emonet prepare``: turn a corpus in its official layout into an EmoSet corpus folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from emonet.cli.app import app, fail
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    """``key=value`` strings into a dict; the error names the bad entry."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option expects key=value, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+@app.command("prepare")
+def prepare_command(
+    corpus: Annotated[str, typer.Argument(help="Registered corpus name (see `emonet corpora`).")],
+    source_dir: Annotated[Path, typer.Argument(help="The corpus as distributed (any nesting).")],
+    emoset_dir: Annotated[Path, typer.Argument(help="EmoSet folder to write into.")],
+    name: Annotated[
+        str | None, typer.Option(help="Name of the corpus inside EmoSet (default: CORPUS).")
+    ] = None,
+    audio_format: Annotated[
+        str, typer.Option("--format", help="Audio format: flac or wav.")
+    ] = "flac",
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes for decoding (default: CPU cores).")
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Fail if any source file is skipped.")] = False,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Parser option key=value (repeatable)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Parse, validate, decode/resample in parallel, split by speaker and write atomically."""
+    from emonet.corpora.emoset import EmoSetError
+    from emonet.corpora.prepare import PrepareError, prepare
+
+    console = Console()
+    try:
+        result = prepare(
+            corpus,
+            source_dir,
+            emoset_dir,
+            name=name,
+            audio_format=audio_format,
+            workers=workers,
+            strict=strict,
+            options=parse_options(option or []),
+            show_progress=not quiet,
+        )
+    except (PrepareError, EmoSetError, KeyError, ValueError, FileNotFoundError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    info = result.info
+    state = (
+        "already up to date"
+        if result.up_to_date
+        else (f"{result.converted} files converted, {result.reused} reused from an interrupted run")
+    )
+    console.print(f"[bold green]{result.folder}[/]: {state}")
+    if info is not None:
+        parts = ", ".join(f"{k} {v}" for k, v in info.counts["partitions"].items())
+        console.print(
+            f"{info.counts['items']} items, {len(info.labels)} labels, "
+            f"{info.counts['speakers']} speakers, {info.counts['hours']:.2f} h; {parts}; "
+            f"protocol: {info.protocol}"
+        )
+    if result.skipped:
+        console.print(
+            f"[yellow]{len(result.skipped)} source files skipped[/] (reasons in "
+            f"{result.folder / 'skipped.csv'})"
+        )
