@@ -36,7 +36,9 @@ def test_real_corpora_speaker_disjoint_balanced_deterministic(name, request):
     assert abs(split.fractions["train"] - 0.6) < 0.08
     assert abs(split.fractions["devel"] - 0.2) < 0.08
     assert abs(split.fractions["test"] - 0.2) < 0.08
-    assert split.max_class_share_gap < 0.1
+    # URDU's speakers mostly hold one emotion each (all angry files come from 4 speakers), so
+    # its balance can only be approximate; EmoDB and RAVDESS speakers cover every class.
+    assert split.max_class_share_gap < (0.2 if name == "urdu" else 0.1)
     for part in ("train", "devel", "test"):  # every class in every partition
         assert {labels[i] for i in split.indices(part)} == set(labels)
     # same input, same split: also when the items arrive in another order

@@ -46,6 +46,8 @@ class ParseResult:
 
     items: list[Item] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    labels: tuple[str, ...] | None = None
+    """Label list for this parse when an option changes it (IEMOCAP ``classes=all``); else the spec's."""
 
     def skip(self, path: str | Path, reason: str) -> None:
         """Record a file that cannot be used."""

@@ -139,7 +139,12 @@ def prepare(
         raise PrepareError(f"bad options for corpus {corpus!r}: {exc}") from None
     skipped = list(parsed.skipped)
     items = list(parsed.items)
-    labels = list(spec.labels) if spec.labels is not None else _labels_option(options)
+    if parsed.labels is not None:
+        labels: list[str] | None = list(parsed.labels)
+    elif spec.labels is not None:
+        labels = list(spec.labels)
+    else:
+        labels = _labels_option(options)
     if labels is not None:
         known = set(labels)
         for it in [i for i in items if i.label not in known]:
@@ -234,7 +239,7 @@ def prepare(
     for k, it, part in zip(keep, kept, split.partition, strict=True):
         row = {"file": outputs[k], "label": it.label, "speaker": it.speaker}
         row["duration"] = round(float(durations[k] or 0.0), 4)
-        row.update({c: it.extra.get(c, "") for c in extra_cols})
+        row.update({_column(c): it.extra.get(c, "") for c in extra_cols})
         row["source"] = _relative_to(it.path, source)
         row["partition"] = part
         rows.append(row)
@@ -284,6 +289,14 @@ def prepare(
         info=info,
         counts=info.counts["partitions"],
     )
+
+
+RESERVED_COLUMNS = frozenset({"file", "label", "speaker", "duration", "source", "partition"})
+
+
+def _column(name: str) -> str:
+    """Extra columns never overwrite EmoSet's own: a clashing name gets the prefix ``extra_``."""
+    return f"extra_{name}" if name in RESERVED_COLUMNS else name
 
 
 def _relative_to(path: Path, root: Path) -> str:

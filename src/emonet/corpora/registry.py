@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
-from emonet.corpora import emodb
+from emonet.corpora import (
+    baved,
+    casia,
+    cremad,
+    emodb,
+    emovo,
+    iemocap,
+    nemo,
+    ravdess,
+    savee,
+    tess,
+    turev,
+    urdu,
+)
 from emonet.corpora.base import CorpusSpec
 
-CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (emodb.SPEC,)}
+CORPORA: dict[str, CorpusSpec] = {
+    spec.name: spec
+    for spec in (
+        baved.SPEC,
+        casia.SPEC,
+        cremad.SPEC,
+        emodb.SPEC,
+        emovo.SPEC,
+        iemocap.SPEC,
+        nemo.SPEC,
+        ravdess.SPEC,
+        savee.SPEC,
+        tess.SPEC,
+        turev.SPEC,
+        urdu.SPEC,
+    )
+}
 
 
 def get_corpus(name: str) -> CorpusSpec:
