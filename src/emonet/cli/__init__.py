@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from emonet.cli import corpora as _corpora  # noqa: F401  (registers the command)
+from emonet.cli import compare as _compare  # noqa: F401  (registers the command)
+from emonet.cli import corpora as _corpora  # noqa: F401
 from emonet.cli import prepare as _prepare  # noqa: F401
+from emonet.cli import train as _train  # noqa: F401
 from emonet.cli.app import app
 
 
