@@ -1,0 +1,317 @@
+"""Typed training configuration: dataclasses loaded from YAML, overridable with ``key=value``.
+
+Every hyper-parameter lives here (never in a folder name); the resolved configuration is written
+into each run folder as ``config.yaml``. Unknown keys, wrong types and impossible combinations
+raise :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
+TRANSFER_MODES = ("finetune", "last-layer", "adapters")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key (and file)."""
+
+
+@dataclass
+class DataConfig:
+    """Where the data is and how it is cut into batches."""
+
+    emoset: str = "emoset"
+    """EmoSet folder holding the prepared corpora."""
+    corpora: list[str] = field(default_factory=list)
+    """Corpora to train on (one for scratch and transfer modes, several for multi)."""
+    window: float = 6.0
+    """Seconds per training crop (reference: 6 s single-corpus, 2 s multi-corpus)."""
+    batch_size: int = 64
+    """Global batch size (split across processes under DDP)."""
+    eval_batch_size: int = 32
+    """Batch size for scoring devel/test utterances."""
+    cache: Literal["memory", "mmap"] = "memory"
+    """Decoded audio held in memory, or in memory-mapped files under the run's cache folder."""
+    limit: int | None = None
+    """Use only the first N items of each partition (quick experiments and tests)."""
+    num_workers: int = 0
+    """DataLoader worker processes (audio is pre-decoded, so 0 is usually fastest)."""
+
+
+@dataclass
+class ModelConfig:
+    """Which architecture (a registered configuration name) and overrides of its fields."""
+
+    name: str = "emonet-n2"
+    """Registered model configuration (see `emonet model-info`)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Fields of the model configuration to change, e.g. {filters: 16, head: attention}."""
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser, learning-rate schedule and early stopping."""
+
+    schedule: Literal["reference", "cosine"] = "reference"
+    """reference: SGD, lr stages with early stopping; cosine: AdamW with warm-up and cosine decay."""
+    lr_stages: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.001])
+    """Learning rates of the reference schedule's stages."""
+    momentum: float = 0.9
+    """SGD momentum (reference schedule)."""
+    lr: float = 1e-3
+    """Peak learning rate (cosine schedule)."""
+    weight_decay: float = 1e-4
+    """Weight decay of shared and head parameters."""
+    adapter_weight_decay: float | Literal["auto"] = "auto"
+    """Weight decay of adapter convs; auto: by training-set size as in the reference."""
+    max_epochs: int = 100
+    """Epoch limit per stage (reference) or in total (cosine)."""
+    warmup_epochs: int = 2
+    """Linear warm-up epochs (cosine schedule)."""
+    patience: int = 20
+    """Epochs without devel-UAR gain before a stage stops."""
+    min_delta: float = 0.005
+    """Smallest devel-UAR gain that counts as improvement."""
+    grad_clip: float | None = None
+    """Clip the gradient norm to this value (none by default)."""
+
+
+@dataclass
+class LossConfig:
+    """Training objective."""
+
+    name: Literal["ce", "focal"] = "ce"
+    """Cross-entropy or focal loss."""
+    class_weights: bool = False
+    """Weight classes inversely to their training frequency ("balanced")."""
+    focal_gamma: float = 2.0
+    """Focal loss focusing parameter."""
+    focal_alpha: float = 0.25
+    """Focal loss scale."""
+    label_smoothing: float = 0.0
+    """Cross-entropy label smoothing."""
+
+
+@dataclass
+class MultiConfig:
+    """Multi-corpus training: which corpus each step draws a batch from."""
+
+    steps_per_epoch: int = 20
+    """Optimiser steps per corpus per epoch (the reference uses 20)."""
+    sampling: Literal["round-robin", "proportional", "temperature"] = "round-robin"
+    """round-robin: each corpus in turn; proportional/temperature: sampled by size."""
+    temperature: float = 2.0
+    """Sampling temperature (sizes ** (1/T))."""
+
+
+@dataclass
+class EngineConfig:
+    """Devices, precision and distribution (Lightning Fabric)."""
+
+    accelerator: str = "cpu"
+    """cpu, cuda, gpu, mps or auto."""
+    devices: int = 1
+    """Processes/devices per node; >1 uses DDP."""
+    num_nodes: int = 1
+    """Nodes (launch with torchrun on each)."""
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
+    """Numeric precision; 16-mixed only on GPUs."""
+    strategy: str = "auto"
+    """Fabric strategy (auto picks DDP for several devices)."""
+    threads: int | None = None
+    """torch CPU threads per process (default: torch's choice)."""
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run."""
+
+    mode: Literal["scratch", "multi", "finetune", "last-layer", "adapters"] = "scratch"
+    """Training setting of the paper."""
+    out: str = "runs/run"
+    """Run folder."""
+    init: str | None = None
+    """Checkpoint to start from (required by finetune, last-layer and adapters)."""
+    seed: int = 0
+    """Seed for weights, crops, order and dropout."""
+    eval_every: int = 1
+    """Score devel every N epochs."""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    multi: MultiConfig = field(default_factory=MultiConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    def validate(self) -> TrainConfig:
+        """Check combinations the types cannot express; returns self."""
+        if not self.data.corpora:
+            raise ConfigError("data.corpora: list at least one corpus")
+        if self.mode != "multi" and len(self.data.corpora) != 1:
+            raise ConfigError(
+                f"data.corpora: mode {self.mode} trains one corpus, got {self.data.corpora}"
+            )
+        if self.mode in TRANSFER_MODES and not self.init:
+            raise ConfigError(f"init: mode {self.mode} needs a trained checkpoint to start from")
+        if self.mode in ("scratch", "multi") and self.init:
+            raise ConfigError(f"init: mode {self.mode} trains from random weights; remove init")
+        if self.init and not Path(self.init).exists():
+            raise ConfigError(f"init: checkpoint {self.init} not found")
+        for key, value in (
+            ("data.window", self.data.window),
+            ("data.batch_size", self.data.batch_size),
+            ("optim.max_epochs", self.optim.max_epochs),
+            ("engine.devices", self.engine.devices),
+            ("multi.steps_per_epoch", self.multi.steps_per_epoch),
+        ):
+            if value <= 0:
+                raise ConfigError(f"{key}: must be positive, got {value}")
+        if self.data.batch_size % (self.engine.devices * self.engine.num_nodes):
+            raise ConfigError("data.batch_size: must be divisible by devices × nodes")
+        if not self.optim.lr_stages:
+            raise ConfigError("optim.lr_stages: give at least one learning rate")
+        return self
+
+
+def _check(value: Any, tp: Any, key: str) -> Any:
+    """Return ``value`` coerced to type ``tp`` (ints to floats, lists), or raise naming ``key``."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arm in typing.get_args(tp):
+            if arm is type(None):
+                if value is None:
+                    return None
+                continue
+            try:
+                return _check(value, arm, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[-1] if errors else f"{key}: must not be null")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        (arg,) = typing.get_args(tp)
+        return [_check(v, arg, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return dict(value)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool):
+        if type(value) is not tp:
+            raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp}")
+
+
+def _build(cls: type, data: Any, prefix: str = "") -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"unknown key {where}{unknown[0]}; known: {sorted(names)}")
+    kwargs = {k: _check(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def set_key(data: dict, assignment: str) -> None:
+    """Apply one ``a.b.c=value`` override to a nested dict; the value is parsed as YAML."""
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--set expects key=value, got {assignment!r}")
+    parts = key.strip().split(".")
+    node = data
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{key}: {p} is not a section")
+    try:
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{key}: cannot parse value {raw!r} ({exc})") from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML file (or defaults), apply ``key=value`` overrides, type-check and validate."""
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: configuration file not found") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    for assignment in overrides or []:
+        set_key(data, assignment)
+    try:
+        return _build(TrainConfig, data).validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
+
+
+def to_dict(config: TrainConfig) -> dict:
+    """Plain nested dict of a configuration (for YAML and checkpoints)."""
+    return asdict(config)
+
+
+def dump_config(config: TrainConfig, path: str | Path) -> None:
+    """Write the resolved configuration as YAML, atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def describe(cls: type = TrainConfig, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, type, default, meaning) for every key, from the dataclasses and their docstrings."""
+    import ast
+    import inspect
+
+    docs: dict[str, str] = {}
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    for a, b in itertools.pairwise(body):
+        if (
+            isinstance(a, ast.AnnAssign)
+            and isinstance(a.target, ast.Name)
+            and isinstance(b, ast.Expr)
+            and isinstance(b.value, ast.Constant)
+        ):
+            docs[a.target.id] = " ".join(str(b.value.value).split())
+    rows = []
+    hints = typing.get_type_hints(cls)
+    default = cls()
+    for f in fields(cls):
+        tp = hints[f.name]
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(tp):
+            rows.extend(describe(tp, f"{key}."))
+            continue
+        type_name = str(tp).replace("typing.", "")
+        rows.append((key, type_name, repr(getattr(default, f.name)), docs.get(f.name, "")))
+    return rows
