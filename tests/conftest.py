@@ -33,3 +33,14 @@ def ravdess_dir() -> Path:
 @pytest.fixture
 def urdu_dir() -> Path:
     return real_corpus("urdu")
+
+
+@pytest.fixture(scope="session")
+def real_emoset(tmp_path_factory) -> Path:
+    """EmoSet of the real EmoDB, RAVDESS and URDU copies, prepared once per test session."""
+    from emonet.corpora.prepare import prepare
+
+    out = tmp_path_factory.mktemp("emoset")
+    for name in ("emodb", "ravdess", "urdu"):
+        prepare(name, real_corpus(name), out, workers=2, show_progress=False)
+    return out

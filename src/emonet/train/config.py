@@ -223,6 +223,11 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     raise ConfigError(f"{key}: unsupported type {tp}")
 
 
+def build(cls: type, data: Any, prefix: str = "") -> Any:
+    """Type-check a nested dict into dataclass ``cls``; errors name the key under ``prefix``."""
+    return _build(cls, data, prefix)
+
+
 def _build(cls: type, data: Any, prefix: str = "") -> Any:
     if data is None:
         data = {}
@@ -268,10 +273,15 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"{path}: invalid YAML ({exc})") from None
     for assignment in overrides or []:
         set_key(data, assignment)
+    return config_from_dict(data, str(path) if path else "")
+
+
+def config_from_dict(data: dict, where: str = "") -> TrainConfig:
+    """Type-check and validate a nested dict (as read from YAML) into a :class:`TrainConfig`."""
     try:
         return _build(TrainConfig, data).validate()
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
 
 
 def to_dict(config: TrainConfig) -> dict:

@@ -9,6 +9,8 @@ retraces the interrupted epoch exactly.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import shutil
 import time
@@ -24,6 +26,7 @@ from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import CropDataset, UtteranceDataset, collate_padded, load_partition
 from emonet.data.sampling import corpus_schedule
 from emonet.evaluate.metrics import uar
+from emonet.evaluate.scoring import predict_dataset
 from emonet.model import EmoNet, create_model, load_checkpoint, save_checkpoint
 from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
 from emonet.train.losses import balanced_class_weights, make_loss
@@ -151,27 +154,15 @@ def _make_optimizer(params: list[dict], cfg: TrainConfig, lr: float) -> torch.op
     return torch.optim.AdamW(params, lr=lr)
 
 
-@torch.no_grad()
 def evaluate_devel(
     model: EmoNet, corpus: CorpusData, batch_size: int, window: float, autocast
 ) -> tuple[float, float, float]:
     """(UAR, accuracy, loss) on devel: whole utterances, or averaged windows for the avgpool head."""
-    was_training = model.training
-    model.eval()
-    preds, trues, losses = [], [], []
-    ds = corpus.devel
-    for start in range(0, len(ds), batch_size):
-        batch = [ds[i] for i in range(start, min(start + batch_size, len(ds)))]
-        waves, lengths, labels = collate_padded(batch)
-        with autocast():
-            logits = model.predict_logits(waves, lengths, corpus.name, window=window)
-        logits = logits.float()
-        losses.append(torch.nn.functional.cross_entropy(logits, labels, reduction="sum").item())
-        preds.append(logits.argmax(-1).numpy())
-        trues.append(labels.numpy())
-    model.train(was_training)
-    y, p = np.concatenate(trues), np.concatenate(preds)
-    return uar(y, p), float(np.mean(y == p)), float(sum(losses) / len(y))
+    logits = predict_dataset(model, corpus.devel, corpus.name, batch_size, window, autocast)
+    y = corpus.devel.labels
+    loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y))
+    p = logits.argmax(1)
+    return uar(y, p), float(np.mean(y == p)), float(loss)
 
 
 def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) -> Path:
@@ -399,12 +390,34 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
             if cfg.optim.schedule == "cosine":
                 break
     log.close()
+    digests = _check_replicas(fabric, module)
     if rank0:
-        (run / "DONE").write_text(
-            f"steps {state['step']}\nbest_devel_uar {state['best_uar']:.6f}\n"
-        )
+        done = {"steps": state["step"], "best_devel_uar": state["best_uar"], "replicas": digests}
+        (run / "DONE.json").write_text(json.dumps(done, indent=2) + "\n")
     fabric.barrier()
     return str(run)
+
+
+def weights_digest(module: torch.nn.Module) -> str:
+    """SHA-256 of every parameter and buffer, in state-dict order (bit-exact identity)."""
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_replicas(fabric, module: torch.nn.Module) -> list[str]:
+    """Digest of the weights on every rank; DDP replicas that drifted apart are an error."""
+    digest = weights_digest(module)
+    if fabric.world_size == 1:
+        return [digest]
+    mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.int64)
+    gathered = fabric.all_gather(mine).reshape(fabric.world_size, -1)
+    digests = [bytes(row.tolist()).hex() for row in gathered]
+    if len(set(digests)) != 1:
+        raise TrainingError(f"DDP replicas ended with different weights: {digests}")
+    return digests
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -1,0 +1,133 @@
+"""``emonet evaluate``: predictions, metrics, confusion matrices and a report for a trained model.
+
+Model selection always happens on devel during training (``checkpoints/best``); evaluating a run
+therefore scores that checkpoint, and the test numbers it reports are at the devel-selected point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from emonet.corpora.emoset import EmoSetError, open_emoset
+from emonet.data.datasets import UtteranceDataset, load_partition
+from emonet.evaluate.metrics import classification_metrics
+from emonet.evaluate.plots import confusion_png, curves_png
+from emonet.evaluate.predictions import predictions_table, write_json, write_predictions
+from emonet.evaluate.report import md_table, write_report
+from emonet.evaluate.scoring import predict_dataset, softmax
+
+
+class EvaluationError(ValueError):
+    """Nothing to evaluate: no checkpoint, no shared corpus, a label list that does not match."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is evaluated: a checkpoint folder, and the run it belongs to (if any)."""
+
+    checkpoint: Path
+    run: Path | None
+
+
+def resolve(path: Path) -> Target:
+    """A run folder (its ``checkpoints/best``) or a checkpoint folder."""
+    path = Path(path)
+    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
+        run = path.parent.parent if path.parent.name == "checkpoints" else None
+        return Target(path, run)
+    for name in ("best", "last"):
+        ckpt = path / "checkpoints" / name
+        if (ckpt / "model.safetensors").is_file():
+            return Target(ckpt, path)
+    raise EvaluationError(
+        f"{path}: neither a run folder (with checkpoints/best) nor a checkpoint folder "
+        "(config.json + model.safetensors)"
+    )
+
+
+def evaluate(
+    target: Path,
+    emoset: Path,
+    corpora: list[str] | None = None,
+    partitions: tuple[str, ...] = ("devel", "test"),
+    out: Path | None = None,
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> dict:
+    """Score every corpus the model and the EmoSet share; write the evaluation folder.
+
+    Returns ``{corpus: {partition: metrics}}``. ``out`` defaults to ``<run>/eval`` (or
+    ``<checkpoint>/eval`` for a bare checkpoint).
+    """
+    from emonet.model import load_checkpoint
+
+    where = resolve(target)
+    model = load_checkpoint(where.checkpoint)
+    sets = open_emoset(emoset)
+    names = corpora or [c for c in model.corpora if c in sets]
+    for c in names:
+        if c not in model.corpora:
+            raise EvaluationError(
+                f"--corpus {c}: the model has no head for it ({list(model.corpora)})"
+            )
+        if c not in sets:
+            raise EvaluationError(f"--corpus {c}: not in EmoSet {emoset} ({sorted(sets)})")
+        if list(sets[c].labels) != list(model.corpora[c]):
+            raise EvaluationError(
+                f"{c}: the model's labels {list(model.corpora[c])} differ from the EmoSet's "
+                f"{list(sets[c].labels)}"
+            )
+    if not names:
+        raise EvaluationError(
+            f"the model's corpora {list(model.corpora)} are not in EmoSet {emoset} ({sorted(sets)})"
+        )
+    out = Path(out) if out is not None else (where.run or where.checkpoint) / "eval"
+    window = getattr(model.config, "window", None)
+    results: dict[str, dict[str, dict]] = {}
+    rows, plots = [], []
+    for c in names:
+        corpus = sets[c]
+        labels = list(corpus.labels)
+        for part in partitions:
+            try:
+                cache, y, files = load_partition(corpus, part, show_progress=show_progress)
+            except EmoSetError:
+                if part == "devel":  # corpora with an official split may lack devel
+                    continue
+                raise
+            logits = predict_dataset(model, UtteranceDataset(cache, y), c, batch_size, window)
+            probs = softmax(logits)
+            folder = out / c / part
+            write_predictions(
+                folder / "predictions.csv", predictions_table(files, labels, y, probs)
+            )
+            metrics = classification_metrics(y, probs.argmax(1), labels)
+            metrics.update(corpus=c, partition=part, checkpoint=str(where.checkpoint))
+            write_json(folder / "metrics.json", metrics)
+            png = confusion_png(
+                metrics["confusion"], labels, folder / "confusion.png", f"{c} {part}"
+            )
+            results.setdefault(c, {})[part] = metrics
+            rows.append(
+                [c, part, metrics["n"], metrics["uar"], metrics["accuracy"], metrics["macro_f1"]]
+            )
+            plots.append(f"![{c} {part}]({png.relative_to(out).as_posix()})")
+    write_json(out / "metrics.json", {"checkpoint": str(where.checkpoint), "results": results})
+    sections = [
+        ("Model", f"Checkpoint `{where.checkpoint}` (selected on devel UAR during training)."),
+        ("Scores", md_table(["corpus", "partition", "n", "UAR", "accuracy", "macro-F1"], rows)),
+    ]
+    if where.run is not None and (where.run / "metrics.csv").is_file():
+        curves = curves_png(pd.read_csv(where.run / "metrics.csv"), out / "curves.png", "training")
+        sections.append(("Training curves", f"![curves]({curves.name})"))
+    sections.append(("Confusion matrices", "\n\n".join(plots)))
+    train_config = getattr(model, "checkpoint_extra", {}).get("train_config")
+    if train_config:
+        text = yaml.safe_dump(train_config, sort_keys=False)
+        sections.append(("Training configuration", f"```yaml\n{text}```"))
+    write_report(out / "report.md", f"Evaluation of {where.run or where.checkpoint}", sections)
+    return results
