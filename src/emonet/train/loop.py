@@ -167,7 +167,7 @@ def evaluate_devel(
 
 def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) -> Path:
     """Train according to ``cfg``; returns the run folder. Launches DDP processes when asked."""
-    from lightning.fabric import Fabric
+    from lightning_fabric import Fabric
 
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
@@ -310,18 +310,23 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
                         _set_lr(optimizer, _cosine_lr(cfg, state["step"], steps_per_epoch))
                     logits = model(waves, lengths, corpus=corpus)
                     loss = loss_fns[corpus](logits.float(), labels)
-                    if not torch.isfinite(loss):
-                        save(run / "checkpoints" / "last-good", with_state=False)
-                        raise TrainingError(
-                            f"non-finite loss {loss.item()} at step {state['step']} "
-                            f"(epoch {epoch + 1}, corpus {corpus}); the last good weights are in "
-                            f"{run / 'checkpoints' / 'last-good'}"
-                        )
                     optimizer.zero_grad(set_to_none=True)
                     fabric.backward(loss)
                     module.drop_other_corpus_grads(corpus)
-                    if cfg.optim.grad_clip:
-                        fabric.clip_gradients(model, optimizer, max_norm=cfg.optim.grad_clip)
+                    if cfg.engine.precision == "16-mixed":  # the scaler unscales, skips inf steps
+                        if cfg.optim.grad_clip:
+                            fabric.clip_gradients(model, optimizer, max_norm=cfg.optim.grad_clip)
+                        norm = 0.0
+                    else:
+                        norm = _grad_norm(module, cfg.optim.grad_clip)
+                    if not _all_finite(fabric, loss, norm):
+                        # the weights that produced it are still finite: keep them for a look
+                        save(run / "checkpoints" / "last-good", with_state=False)
+                        raise TrainingError(
+                            f"non-finite loss {loss.item()} (gradient norm {norm:.3g}) at step "
+                            f"{state['step']} (epoch {epoch + 1}, corpus {corpus}); the last good "
+                            f"weights are in {run / 'checkpoints' / 'last-good'}"
+                        )
                     optimizer.step()
                     state["step"] += 1
                     sums[corpus][0] += loss.item() * len(mine)
@@ -418,6 +423,23 @@ def _check_replicas(fabric, module: torch.nn.Module) -> list[str]:
     if len(set(digests)) != 1:
         raise TrainingError(f"DDP replicas ended with different weights: {digests}")
     return digests
+
+
+def _grad_norm(module: torch.nn.Module, clip: float | None) -> float:
+    """Total gradient norm (after DDP's all-reduce), clipping to ``clip`` when set."""
+    grads = [p for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return 0.0
+    return float(torch.nn.utils.clip_grad_norm_(grads, clip or float("inf")))
+
+
+def _all_finite(fabric, loss: torch.Tensor, norm: float) -> bool:
+    """True when loss and gradients are finite on every rank (all ranks then agree)."""
+    ok = bool(torch.isfinite(loss)) and math.isfinite(norm)
+    if fabric.world_size > 1:
+        flag = fabric.all_reduce(torch.tensor(float(ok)), reduce_op="min")
+        ok = bool(flag >= 1.0)
+    return ok
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -1,0 +1,24 @@
+"""``emonet demo``: the whole pipeline on generated toy corpora, offline, in a few minutes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emonet.cli.app import app
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option(help="Folder for the toy corpora, runs and report.")] = Path(
+        "emonet-demo"
+    ),
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Synthesise toy corpora, then prepare, train, evaluate, compare, predict and export."""
+    from emonet.demo import run_demo
+
+    report = run_demo(out, show_progress=not quiet)
+    typer.echo(f"report: {report}")
