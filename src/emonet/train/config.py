@@ -51,7 +51,7 @@ class DataConfig:
 class ModelConfig:
     """Which architecture (a registered configuration name) and overrides of its fields."""
 
-    name: str = "emonet-n2"
+    name: str = "emonet-wrn"
     """Registered model configuration (see `emonet model-info`)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Fields of the model configuration to change, e.g. {filters: 16, head: attention}."""
@@ -322,6 +322,6 @@ def describe(cls: type = TrainConfig, prefix: str = "") -> list[tuple[str, str, 
         if dataclasses.is_dataclass(tp):
             rows.extend(describe(tp, f"{key}."))
             continue
-        type_name = str(tp).replace("typing.", "")
+        type_name = tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
         rows.append((key, type_name, repr(getattr(default, f.name)), docs.get(f.name, "")))
     return rows

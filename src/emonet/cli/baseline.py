@@ -1,0 +1,37 @@
+"""``emonet baseline``: openSMILE functionals + SVM/other classifiers on EmoSet partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emonet.cli.app import app, fail
+
+
+@app.command("baseline")
+def baseline_command(
+    config: Annotated[Path, typer.Argument(help="Baseline YAML (see configs/baseline.yaml).")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", "-s", help="Override a key, e.g. --set corpora=[emodb] (repeatable)."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Functionals + classifiers per corpus; complexity chosen on devel; runs like EmoNet's."""
+    from emonet.baselines.features import FeatureError
+    from emonet.baselines.run import load_baseline_config, run_baseline
+    from emonet.corpora.emoset import EmoSetError
+    from emonet.evaluate.report import command_line
+    from emonet.train.config import ConfigError
+
+    try:
+        cfg = load_baseline_config(config, set_ or [])
+        run_baseline(cfg, show_progress=not quiet, command=command_line())
+    except (ConfigError, EmoSetError, FeatureError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo((Path(cfg.out) / "results.md").read_text(encoding="utf-8"))
+    typer.echo(f"report: {Path(cfg.out) / 'report.md'}")

@@ -1,0 +1,36 @@
+"""Using a trained model: predictions for files, folders and long recordings; embeddings; ONNX."""
+
+from __future__ import annotations
+
+from emonet.infer.predictor import (
+    CheckpointNotFound,
+    Embeddings,
+    Predictor,
+    collect_audio_files,
+    load_model,
+    resolve_checkpoint,
+    save_embeddings,
+    segment_bounds,
+    write_table,
+)
+
+
+def export_onnx(*args, **kwargs):
+    """Export a checkpoint's corpus as one ONNX graph; see :func:`emonet.infer.export.export_onnx`."""
+    from emonet.infer.export import export_onnx as _export
+
+    return _export(*args, **kwargs)
+
+
+__all__ = [
+    "CheckpointNotFound",
+    "Embeddings",
+    "Predictor",
+    "collect_audio_files",
+    "export_onnx",
+    "load_model",
+    "resolve_checkpoint",
+    "save_embeddings",
+    "segment_bounds",
+    "write_table",
+]

@@ -1,0 +1,488 @@
+"""Use a trained model on new audio: files, folders and long recordings, as tidy tables.
+
+A :class:`Predictor` wraps one checkpoint and one of its corpora (label set). Whole files are
+batched by similar length; with ``window``/``hop`` a file is cut into segments while it is being
+decoded (:func:`emonet.audio.stream`), so a recording of any length needs memory for a few blocks
+and one batch of segments only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import torch
+
+from emonet import audio
+from emonet.audio import SAMPLE_RATE, AudioError
+from emonet.evaluate.scoring import softmax
+
+if TYPE_CHECKING:
+    from emonet.model import EmoNet
+
+JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
+"""File and folder names that folder scans skip (with every hidden name starting with a dot)."""
+
+
+class CheckpointNotFound(FileNotFoundError):
+    """A path is neither a checkpoint folder nor a run folder holding one."""
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """The checkpoint folder of ``path``: itself, or a run folder's ``checkpoints/best`` (``last``)."""
+    path = Path(path)
+    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
+        return path
+    for name in ("best", "last"):
+        ckpt = path / "checkpoints" / name
+        if (ckpt / "config.json").is_file() and (ckpt / "model.safetensors").is_file():
+            return ckpt
+    raise CheckpointNotFound(
+        f"{path}: neither a checkpoint folder (config.json + model.safetensors) nor a run folder "
+        "with checkpoints/best"
+    )
+
+
+def load_model(checkpoint: str | Path) -> EmoNet:
+    """Load a checkpoint (or a run folder's best one) in eval mode; it knows its corpora and labels."""
+    from emonet.model import load_checkpoint
+
+    model = load_checkpoint(resolve_checkpoint(checkpoint))
+    return model.eval()
+
+
+def choose_corpus(corpora: Sequence[str], corpus: str | None) -> str:
+    """The corpus (label set) to predict: the given one, or the only one the model has."""
+    names = list(corpora)
+    if corpus is None:
+        if len(names) == 1:
+            return names[0]
+        raise ValueError(
+            f"the model has {len(names)} corpora, choose one with corpus=/--corpus: "
+            + ", ".join(names)
+        )
+    if corpus not in names:
+        raise ValueError(f"corpus {corpus!r} is not in the model; it has: {', '.join(names)}")
+    return corpus
+
+
+def collect_audio_files(paths: Iterable[str | Path], recursive: bool = True) -> list[Path]:
+    """Expand folders into their audio files (sorted); files named explicitly are kept as they are.
+
+    Folder scans take audio extensions only (:data:`emonet.audio.AUDIO_EXTENSIONS`) and skip
+    hidden names, ``__MACOSX`` and other junk, so that AppleDouble ``._x.wav`` files do not turn
+    into errors.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            out.append(p)
+            continue
+        found = []
+        walker = os.walk(p) if recursive else [(str(p), [], os.listdir(p))]
+        for root, dirs, files in walker:
+            dirs[:] = [d for d in dirs if not _junk(d)]
+            found += [
+                Path(root) / f
+                for f in files
+                if not _junk(f) and audio.is_audio_file(f) and (Path(root) / f).is_file()
+            ]
+        out += sorted(found)
+    return out
+
+
+def _junk(name: str) -> bool:
+    return name.startswith(".") or name in JUNK_NAMES
+
+
+def segment_bounds(n_samples: int, window: int, hop: int) -> list[tuple[int, int]]:
+    """``(start, end)`` sample bounds of the segments :class:`Predictor` cuts from a signal.
+
+    Segments of ``window`` samples start every ``hop`` samples until one reaches the end; the last
+    one is shortened at the end of the signal, and a signal shorter than a window is one segment.
+    """
+    return [(s, e) for s, e, _ in _segments(iter([np.zeros(n_samples, np.float32)]), window, hop)]
+
+
+def _segments(
+    blocks: Iterator[np.ndarray], window: int, hop: int
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Cut a stream of blocks into ``(start, end, samples)`` segments, holding ≤ window + block."""
+    buf, buf_start, total, k = np.zeros(0, np.float32), 0, 0, 0
+    for block in blocks:
+        buf = np.concatenate([buf, block]) if len(buf) else block
+        total += len(block)
+        while k * hop + window <= total:
+            s = k * hop
+            yield s, s + window, buf[s - buf_start : s - buf_start + window].copy()
+            k += 1
+        drop = min(k * hop - buf_start, len(buf))  # nothing before the next segment is needed
+        if drop > 0:
+            buf, buf_start = buf[drop:], buf_start + drop
+    while k * hop < total and (k == 0 or (k - 1) * hop + window < total):
+        s, e = k * hop, min(k * hop + window, total)
+        yield s, e, buf[s - buf_start : e - buf_start].copy()
+        k += 1
+
+
+@dataclass
+class Embeddings:
+    """Pooled features (before the classifier) with their index: one row per file or segment.
+
+    ``index`` has ``file`` (and ``start``/``end`` in seconds for segments) and ``error`` (empty
+    unless the file failed; its vector is then NaN). ``np.asarray(embeddings)`` gives the vectors.
+    """
+
+    index: pd.DataFrame
+    vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.vectors if dtype is None else self.vectors.astype(dtype)
+
+    def save(self, path: str | Path) -> list[Path]:
+        """Write to ``.npy`` (+ ``.index.csv``) or ``.parquet``; see :func:`save_embeddings`."""
+        return save_embeddings(path, self)
+
+
+def save_embeddings(path: str | Path, embeddings: Embeddings) -> list[Path]:
+    """Write embeddings: ``X.npy`` with the vectors and ``X.index.csv`` with the rows' index, or
+    one ``X.parquet`` table (index columns, then ``e0 … e{D-1}``). Returns the files written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    vectors = np.asarray(embeddings.vectors, dtype=np.float32)
+    if suffix == ".npy":
+        index = path.with_suffix(".index.csv")
+        np.save(path, vectors)
+        embeddings.index.to_csv(index, index=False)
+        return [path, index]
+    if suffix == ".parquet":
+        dims = pd.DataFrame(vectors, columns=[f"e{i}" for i in range(vectors.shape[1])])
+        table = pd.concat([embeddings.index.reset_index(drop=True), dims], axis=1)
+        table.to_parquet(path, index=False)
+        return [path]
+    raise ValueError(f"{path}: embeddings are written as .npy or .parquet")
+
+
+class Predictor:
+    """Emotion probabilities and embeddings for signals, files and folders from one checkpoint.
+
+    ``window``/``hop`` (seconds) switch on segment-level output for long recordings: each file
+    gives one row per segment plus a ``level == "file"`` summary row whose probabilities are the
+    (unweighted) mean of its segments' probabilities.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | EmoNet,
+        corpus: str | None = None,
+        device: str | torch.device = "cpu",
+        batch_size: int = 16,
+        window: float | None = None,
+        hop: float | None = None,
+        block_seconds: float = 30.0,
+    ) -> None:
+        if isinstance(model, (str, Path)):
+            model = load_model(model)
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.corpus = choose_corpus(list(model.corpora), corpus)
+        self.labels: list[str] = list(model.corpora[self.corpus])
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        self.batch_size = batch_size
+        if hop is not None and window is None:
+            raise ValueError("hop needs a window")
+        if (window is not None and window <= 0) or (hop is not None and hop <= 0):
+            raise ValueError(f"window and hop must be positive, got {window}, {hop}")
+        self.window = window
+        self.hop = hop if hop is not None else window
+        self.block_seconds = block_seconds
+
+    # -- the model --------------------------------------------------------------------------
+
+    @property
+    def segmented(self) -> bool:
+        """True if files are cut into ``window``-second segments."""
+        return self.window is not None
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the tables this predictor returns, in order."""
+        probs = [f"p_{label}" for label in self.labels]
+        seg = ["level", "start", "end"] if self.segmented else []
+        return ["file", *seg, "prediction", *probs, "duration", "error"]
+
+    @torch.inference_mode()
+    def _run(self, signals: Sequence[np.ndarray], embed: bool = False) -> np.ndarray:
+        """Probabilities ``(N, labels)`` (or embeddings) of signals, in batches sorted by length."""
+        order = np.argsort([len(x) for x in signals], kind="stable")
+        out: np.ndarray | None = None
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            lens = [len(signals[j]) for j in idx]
+            waves = torch.zeros(len(idx), max(lens))
+            for row, j in enumerate(idx):
+                waves[row, : lens[row]] = torch.from_numpy(signals[j])
+            waves = waves.to(self.device)
+            lengths = torch.tensor(lens, dtype=torch.long, device=self.device)
+            if embed:
+                y = self._embed(waves, lengths).float().cpu().numpy()
+            else:
+                logits = self.model.predict_logits(waves, lengths, self.corpus)
+                y = softmax(logits.float().cpu().numpy())
+            if out is None:
+                out = np.empty((len(signals), y.shape[1]), dtype=y.dtype)
+            out[idx] = y
+        assert out is not None, "no signals"
+        return out
+
+    def _embed(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Pooled features; for the avgpool head the mean over the windows ``predict_logits``
+        scores (its input is one fixed window), so any length has an embedding."""
+        model = self.model
+        if model.config.head != "avgpool":
+            return model.embed(waves, lengths, self.corpus)
+        size = model.window_samples
+        hop = max(1, size // 2)
+        n_win = 1 + ((lengths - size).clamp(min=0) + hop - 1) // hop
+        utt = torch.repeat_interleave(torch.arange(len(lengths), device=waves.device), n_win)
+        first = torch.cumsum(n_win, 0) - n_win
+        starts = (torch.arange(len(utt), device=waves.device) - first[utt]) * hop
+        win_lengths = (lengths[utt] - starts).clamp(max=size)
+        padded = torch.nn.functional.pad(waves, (0, size))
+        cols = starts[:, None] + torch.arange(size, device=waves.device)
+        parts = [
+            model.embed(
+                padded[utt[i : i + 64, None], cols[i : i + 64]],
+                win_lengths[i : i + 64],
+                self.corpus,
+            )
+            for i in range(0, len(utt), 64)
+        ]
+        emb = torch.cat(parts).float()
+        total = emb.new_zeros(len(lengths), emb.shape[1]).index_add_(0, utt, emb)
+        return total / n_win[:, None].to(emb.dtype)
+
+    # -- predictions ------------------------------------------------------------------------
+
+    def _row(
+        self, file: str, probs: np.ndarray | None, duration: float, error: str = "", **extra
+    ) -> dict:
+        row: dict = {"file": file, **extra}
+        if probs is None:
+            row["prediction"] = ""
+            row.update({f"p_{label}": np.nan for label in self.labels})
+        else:
+            row["prediction"] = self.labels[int(np.argmax(probs))]
+            row.update(
+                {f"p_{label}": float(p) for label, p in zip(self.labels, probs, strict=True)}
+            )
+        row["duration"] = duration
+        row["error"] = error
+        return row
+
+    def _table(self, rows: list[dict]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=self.columns)
+
+    def _segment_rows(self, file: str, blocks: Iterator[np.ndarray]) -> list[dict]:
+        """Rows of one file in segment mode: the file summary first, then its segments."""
+        assert self.window is not None and self.hop is not None
+        win, hop = round(self.window * SAMPLE_RATE), round(self.hop * SAMPLE_RATE)
+        bounds: list[tuple[int, int]] = []
+        probs: list[np.ndarray] = []
+        pending: list[np.ndarray] = []
+        seen = [0]  # samples decoded: the file's length even where hop > window leaves gaps
+
+        def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+            for b in blocks:
+                seen[0] += len(b)
+                yield b
+
+        for s, e, x in _segments(counted(blocks), win, hop):
+            bounds.append((s, e))
+            pending.append(x)
+            if len(pending) == self.batch_size:
+                probs.append(self._run(pending))
+                pending = []
+        if pending:
+            probs.append(self._run(pending))
+        p = np.concatenate(probs)
+        total = seen[0] / SAMPLE_RATE
+        rows = [self._row(file, p.mean(0), total, level="file", start=0.0, end=total)]
+        for (s, e), q in zip(bounds, p, strict=True):
+            a, b = s / SAMPLE_RATE, e / SAMPLE_RATE
+            rows.append(self._row(file, q, b - a, level="segment", start=a, end=b))
+        return rows
+
+    def _error_row(self, file: str, exc: AudioError) -> dict:
+        extra = {"level": "file", "start": np.nan, "end": np.nan} if self.segmented else {}
+        return self._row(file, None, np.nan, **extra, error=exc.problem)
+
+    def predict_signal(self, x: np.ndarray, sr: int, name: str = "signal") -> pd.DataFrame:
+        """Predict one in-memory signal, ``(samples,)`` or ``(samples, channels)`` at any rate."""
+        x = np.asarray(x, dtype=np.float32)
+        x = audio.resample(audio.downmix(x), sr, SAMPLE_RATE).astype(np.float32, copy=False)
+        if len(x) == 0:
+            raise ValueError("empty signal")
+        x = np.ascontiguousarray(x)
+        if self.segmented:
+            return self._table(self._segment_rows(name, iter([x])))
+        return self._table([self._row(name, self._run([x])[0], len(x) / SAMPLE_RATE)])
+
+    def predict_file(self, path: str | Path) -> pd.DataFrame:
+        """Predict one file; a file that cannot be decoded gives a row whose ``error`` says why."""
+        return self.predict_files([path])
+
+    def predict_files(
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[int], None] | None = None,
+        chunk_files: int = 64,
+    ) -> pd.DataFrame:
+        """Predict many files, one row per file (or file + segments), in the order given.
+
+        Whole files are decoded ``chunk_files`` at a time and batched by length; failures become
+        rows with ``error`` set while the rest continue. ``progress(n)`` is called as n files finish.
+        """
+        paths = [Path(p) for p in paths]
+        rows: list[dict] = []
+        if self.segmented:
+            for p in paths:
+                try:
+                    rows += self._segment_rows(str(p), audio.stream(p, self.block_seconds))
+                except AudioError as exc:
+                    rows.append(self._error_row(str(p), exc))
+                if progress:
+                    progress(1)
+            return self._table(rows)
+        for c in range(0, len(paths), chunk_files):
+            chunk = paths[c : c + chunk_files]
+            signals: dict[int, np.ndarray] = {}
+            errors: dict[int, AudioError] = {}
+            for i, p in enumerate(chunk):
+                try:
+                    signals[i] = audio.load(p)
+                except AudioError as exc:
+                    errors[i] = exc
+            keys = list(signals)
+            probs = self._run([signals[i] for i in keys]) if keys else np.zeros((0, 0))
+            got = dict(zip(keys, probs, strict=True))
+            for i, p in enumerate(chunk):
+                if i in errors:
+                    rows.append(self._error_row(str(p), errors[i]))
+                else:
+                    rows.append(self._row(str(p), got[i], len(signals[i]) / SAMPLE_RATE))
+            if progress:
+                progress(len(chunk))
+        return self._table(rows)
+
+    def predict_folder(self, folder: str | Path, recursive: bool = True) -> pd.DataFrame:
+        """Predict every audio file under a folder (junk and hidden files skipped)."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder}: not a folder")
+        return self.predict_files(collect_audio_files([folder], recursive=recursive))
+
+    # -- embeddings -------------------------------------------------------------------------
+
+    def _embed_segments(
+        self, blocks: Iterator[np.ndarray]
+    ) -> tuple[list[tuple[int, int]], np.ndarray]:
+        assert self.window is not None and self.hop is not None
+        win, hop = round(self.window * SAMPLE_RATE), round(self.hop * SAMPLE_RATE)
+        bounds, out, pending = [], [], []
+        for s, e, x in _segments(blocks, win, hop):
+            bounds.append((s, e))
+            pending.append(x)
+            if len(pending) == self.batch_size:
+                out.append(self._run(pending, embed=True))
+                pending = []
+        if pending:
+            out.append(self._run(pending, embed=True))
+        return bounds, np.concatenate(out)
+
+    def embed_file(self, path: str | Path, per_segment: bool = False) -> np.ndarray:
+        """Pooled features of a file: ``(D,)``, or ``(segments, D)`` with ``per_segment``.
+
+        With ``window`` set and ``per_segment=False`` it is the mean of the segment features.
+        Raises :class:`~emonet.audio.AudioError` for a file that cannot be decoded.
+        """
+        if per_segment and not self.segmented:
+            raise ValueError("per_segment needs a window (Predictor(..., window=, hop=))")
+        if not self.segmented:
+            return self._run([audio.load(path)], embed=True)[0]
+        _, e = self._embed_segments(audio.stream(path, self.block_seconds))
+        return e if per_segment else e.mean(0)
+
+    def embed_files(
+        self,
+        paths: Iterable[str | Path],
+        per_segment: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Embeddings:
+        """Pooled features of many files with their index (see :class:`Embeddings`).
+
+        Files that fail keep a row: NaN vector, ``error`` naming the problem.
+        """
+        if per_segment and not self.segmented:
+            raise ValueError("per_segment needs a window (Predictor(..., window=, hop=))")
+        index: list[dict] = []
+        vectors: list[np.ndarray] = []
+        dim: int | None = None
+        failed: list[int] = []
+        for p in map(Path, paths):
+            try:
+                if per_segment:
+                    bounds, e = self._embed_segments(audio.stream(p, self.block_seconds))
+                    for s, t in bounds:
+                        index.append(
+                            {"file": str(p), "start": s / SAMPLE_RATE, "end": t / SAMPLE_RATE}
+                        )
+                    vectors.append(e)
+                else:
+                    vectors.append(self.embed_file(p)[None])
+                    index.append({"file": str(p)})
+                dim = vectors[-1].shape[1]
+                for row in index[-len(vectors[-1]) :]:
+                    row["error"] = ""
+            except AudioError as exc:
+                failed.append(len(vectors))
+                vectors.append(np.zeros((1, 0), np.float32))
+                row = {"file": str(p), "error": exc.problem}
+                if per_segment:
+                    row.update(start=np.nan, end=np.nan)
+                index.append(row)
+            if progress:
+                progress(1)
+        if dim is None:
+            dim = int(self.model.embed_dim) if hasattr(self.model, "embed_dim") else 0
+        for i in failed:
+            vectors[i] = np.full((1, dim), np.nan, np.float32)
+        cols = ["file", "start", "end", "error"] if per_segment else ["file", "error"]
+        data = np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, dim))
+        return Embeddings(pd.DataFrame(index, columns=cols), data)
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a prediction table as ``.csv``, ``.jsonl`` (one JSON object per row) or ``.parquet``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif suffix == ".jsonl":
+        table.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"{path}: tables are written as .csv, .jsonl or .parquet")
+    return path

@@ -1,0 +1,184 @@
+"""Checkpoints: a folder with ``config.json`` (everything needed to rebuild the model) and
+``model.safetensors`` (the weights). Never pickle.
+
+``config.json`` holds the format and its version, the package version that wrote it, the
+architecture id, the registered name, the full model configuration (front end included, also
+copied to a top-level ``frontend`` for readers), the corpora with their ordered label lists, and a
+caller's ``extra`` dict (e.g. the training configuration). Both files are written to temporary
+names and renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from emonet.model.emonet import ARCHITECTURE, EmoNet
+from emonet.model.registry import config_from_dict
+
+FORMAT = "emonet-checkpoint"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used; the message names the folder and the problem."""
+
+
+def _replace_atomically(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def checkpoint_config(model: EmoNet, extra: dict | None = None) -> dict[str, Any]:
+    """The ``config.json`` content for ``model``."""
+    from emonet import __version__
+
+    config = dataclasses.asdict(model.config)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "emonet_version": __version__,
+        "architecture": ARCHITECTURE,
+        "name": model.name,
+        "config": config,
+        "frontend": config["frontend"],
+        "corpora": [{"name": c, "labels": list(labels)} for c, labels in model.corpora.items()],
+        "extra": extra or {},
+    }
+
+
+def save_checkpoint(model: EmoNet, folder: str | Path, extra: dict | None = None) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created); returns it."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = checkpoint_config(model, extra)
+    text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"  # fails early if not JSON
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+    _replace_atomically(folder / WEIGHTS_FILE, lambda p: save_file(tensors, str(p), header))
+    _replace_atomically(folder / CONFIG_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    return folder
+
+
+def read_checkpoint_config(folder: str | Path) -> dict[str, Any]:
+    """The validated ``config.json`` of a checkpoint folder (CheckpointError if unusable)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: checkpoint folder not found")
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: no {CONFIG_FILE}; is this an EmoNet checkpoint folder?")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an EmoNet checkpoint (format {meta.get('format')!r})")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {meta.get('format_version')!r}, this EmoNet "
+            f"reads version {FORMAT_VERSION}"
+        )
+    if meta.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(
+            f"{path}: a checkpoint of architecture {meta.get('architecture')!r}, "
+            f"this EmoNet builds {ARCHITECTURE!r}"
+        )
+    for key in ("config", "corpora"):
+        if key not in meta:
+            raise CheckpointError(f"{path}: missing key {key!r}")
+    return meta
+
+
+def load_checkpoint(
+    folder: str | Path,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    device: str | torch.device = "cpu",
+) -> EmoNet:
+    """Rebuild the model of a checkpoint folder and load its weights (in eval mode).
+
+    ``labels``: expected ordered label lists per corpus; a corpus missing from the checkpoint or
+    with other labels raises CheckpointError. ``model.checkpoint_extra`` holds the saved ``extra``.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    meta = read_checkpoint_config(folder)
+    try:
+        config = config_from_dict(meta["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: bad model configuration: {exc}") from None
+    corpora = {}
+    for entry in meta["corpora"]:
+        try:
+            corpora[entry["name"]] = list(entry["labels"])
+        except (KeyError, TypeError):
+            raise CheckpointError(f"{folder / CONFIG_FILE}: bad corpus entry {entry!r}") from None
+    for corpus, expected in (labels or {}).items():
+        if corpus not in corpora:
+            raise CheckpointError(
+                f"{folder}: no corpus {corpus!r} in the checkpoint (it has {list(corpora)})"
+            )
+        if list(expected) != corpora[corpus]:
+            raise CheckpointError(
+                f"{folder}: corpus {corpus!r} has labels {corpora[corpus]}, expected {list(expected)}"
+            )
+    with torch.random.fork_rng(devices=[]):  # building must not move the caller's RNG
+        model = EmoNet(config, name=meta.get("name"))
+        for corpus, corpus_labels in corpora.items():
+            model.add_corpus(corpus, corpus_labels)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise CheckpointError(f"{folder}: no {WEIGHTS_FILE}")
+    try:
+        tensors = load_file(str(weights))
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{weights}: cannot read ({exc})") from None
+    expected_state = model.state_dict()
+    missing = [k for k in expected_state if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected_state]
+    if missing:
+        raise CheckpointError(f"{weights}: missing tensor(s) {', '.join(missing[:5])}")
+    if unexpected:
+        raise CheckpointError(f"{weights}: unexpected tensor(s) {', '.join(unexpected[:5])}")
+    for k, v in tensors.items():
+        want = expected_state[k]
+        if v.shape != want.shape:
+            raise CheckpointError(
+                f"{weights}: tensor {k} has shape {tuple(v.shape)}, the model needs "
+                f"{tuple(want.shape)}"
+            )
+        if v.dtype != want.dtype:
+            raise CheckpointError(
+                f"{weights}: tensor {k} has dtype {v.dtype}, expected {want.dtype}"
+            )
+    model.load_state_dict(tensors, strict=True)
+    model.checkpoint_extra = meta.get("extra") or {}
+    return model.to(device).eval()
+
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "checkpoint_config",
+    "load_checkpoint",
+    "read_checkpoint_config",
+    "save_checkpoint",
+]

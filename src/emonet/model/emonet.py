@@ -1,0 +1,421 @@
+"""EmoNet: log-mel front end + wide ResNet with residual adapters + one head per corpus.
+
+Parameters are either *shared* (the 3×3 convolutions, and the attention pooling when
+``share_pooling``) or belong to one corpus (its adapters, batch norms and head). Parameter names
+say which: ``….adapters.<corpus>.…``, ``….bns.<corpus>.…``, ``backbone.final_bns.<corpus>.…``,
+``heads.<corpus>.…``. :meth:`EmoNet.set_mode` makes exactly the parameters of a training setting
+trainable and keeps frozen batch norms in inference mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from emonet.model.adapters import AdapterConv2d, check_corpus_name
+from emonet.model.frontend import FrontendConfig, LogMel, frames_of_seconds
+from emonet.model.heads import AttentionPool, AvgPool, Classifier, Head
+from emonet.model.resnet import WideResNet
+
+MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
+"""Training settings of the paper (see :meth:`EmoNet.set_mode`)."""
+
+ARCHITECTURE = "emonet-wrn-adapters"
+"""Architecture id written into checkpoints; a checkpoint of another architecture is refused."""
+
+STAGES = 3
+"""Stride-2 stages of the backbone (each halves frequency and time, rounding up)."""
+
+_PER_CORPUS = ("adapters", "bns", "final_bns", "heads")
+
+
+@dataclass
+class EmoNetConfig:
+    """Everything that defines an EmoNet model except its corpora (JSON-serialisable)."""
+
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
+    """Log-mel settings."""
+    filters: int = 32
+    """Filters of the pre-conv (f); the stages have f·2, f·4, f·8 × widen."""
+    widen: int = 1
+    """Widen factor of the three stages."""
+    blocks: int = 2
+    """Basic blocks per stage (N; 4 gives Rebuffi's ResNet-26)."""
+    dropout1: float = 0.0
+    """Dropout on the adapter input of a block's first conv."""
+    dropout2: float = 0.5
+    """Dropout on the adapter input of a block's second conv."""
+    adapters: bool = True
+    """Parallel 1×1 adapters per corpus (False: the "core" path of single-corpus models)."""
+    head: Literal["avgpool", "attention"] = "avgpool"
+    """Pooling: 8×8 average pooling over a fixed window, or attention over any duration."""
+    window: float = 6.0
+    """Seconds the avgpool head is built for; also the default scoring window."""
+    share_pooling: bool = False
+    """Attention pooling shared by all corpora (fewer parameters per corpus; beyond the paper)."""
+    attention_scale: float = 0.3
+    """λ of the attention energies."""
+    head_dropout: float = 0.2
+    """Dropout of the classifier MLP."""
+    bn_momentum: float = 0.1
+    """Batch-norm running-statistics momentum (PyTorch convention)."""
+    bn_eps: float = 1e-5
+    """Batch-norm epsilon."""
+
+    def validate(self) -> EmoNetConfig:
+        """Raise ValueError naming the first impossible setting; returns self."""
+        self.frontend.validate()
+        for key in ("filters", "widen", "blocks"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"{key}: must be positive, got {getattr(self, key)}")
+        for key in ("dropout1", "dropout2", "head_dropout"):
+            if not 0 <= getattr(self, key) < 1:
+                raise ValueError(f"{key}: must be in [0, 1), got {getattr(self, key)}")
+        if self.head not in ("avgpool", "attention"):
+            raise ValueError(f"head: 'avgpool' or 'attention', got {self.head!r}")
+        if self.window <= 0:
+            raise ValueError(f"window: must be positive, got {self.window}")
+        if self.head == "avgpool":
+            _, freq, steps = feature_shape(self)
+            if freq < 8 or steps < 8:
+                raise ValueError(
+                    f"window: the avgpool head needs a final feature map of at least 8×8 cells, "
+                    f"{self.window} s with {self.frontend.n_mels} mels gives {freq}×{steps}"
+                )
+        return self
+
+
+def feature_shape(config: EmoNetConfig, seconds: float | None = None) -> tuple[int, int, int]:
+    """(channels, frequency cells, time cells) of the final feature map for ``seconds`` of audio."""
+    freq = config.frontend.n_mels
+    steps = frames_of_seconds(config.window if seconds is None else seconds, config.frontend)
+    for _ in range(STAGES):
+        freq, steps = (freq + 1) // 2, (steps + 1) // 2
+    return config.filters * 8 * config.widen, freq, steps
+
+
+class EmoNet(nn.Module):
+    """The multi-corpus network: ``model(waves, lengths, corpus) -> logits`` over that corpus's labels.
+
+    ``corpora`` maps each corpus to its ordered label list (insertion order). Add corpora with
+    :meth:`add_corpus`, choose a training setting with :meth:`set_mode`.
+    """
+
+    def __init__(self, config: EmoNetConfig | None = None, name: str | None = None) -> None:
+        super().__init__()
+        self.config = (config or EmoNetConfig()).validate()
+        self.name = name
+        c = self.config
+        self.frontend = LogMel(c.frontend)
+        self.backbone = WideResNet(
+            c.filters,
+            c.widen,
+            c.blocks,
+            c.dropout1,
+            c.dropout2,
+            c.adapters,
+            c.bn_momentum,
+            c.bn_eps,
+        )
+        channels, freq, steps = feature_shape(c)
+        if c.head == "avgpool":
+            self.pool: nn.Module | None = AvgPool()
+            self.embed_dim = AvgPool.output_dim(channels, freq, steps)
+        else:
+            self.pool = (
+                AttentionPool(channels, scale=c.attention_scale) if c.share_pooling else None
+            )
+            self.embed_dim = channels
+        self.heads = nn.ModuleDict()
+        self.corpora: dict[str, list[str]] = {}
+        self.mode: str | None = None
+        self.mode_corpora: list[str] = []
+        self.checkpoint_extra: dict = {}
+        self._corpus_of: dict[str, str | None] = {}
+        self.to(memory_format=torch.channels_last)
+
+    # ----------------------------------------------------------------------------- corpora
+    def add_corpus(self, name: str, labels: Sequence[str], like: str | None = None) -> None:
+        """Add a corpus with its ordered labels: zero adapters, batch norms copied from ``like``
+        (default: the first corpus; fresh if there is none), a new head."""
+        check_corpus_name(name)
+        if name in self.corpora:
+            raise ValueError(f"corpus {name!r} is already in the model")
+        labels = list(labels)
+        if not labels or not all(isinstance(x, str) and x for x in labels):
+            raise ValueError(f"corpus {name!r}: labels must be a non-empty list of strings")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"corpus {name!r}: duplicate labels in {labels}")
+        if like is None and self.corpora:
+            like = next(iter(self.corpora))
+        if like is not None and like not in self.corpora:
+            raise KeyError(f"like: corpus {like!r} is not in the model ({list(self.corpora)})")
+        ref = self.backbone.stem.conv.weight
+        self.backbone.add_corpus(name, like)
+        c = self.config
+        own_pool = None
+        if c.head == "attention" and not c.share_pooling:
+            own_pool = AttentionPool(self.embed_dim, scale=c.attention_scale)
+        head = Head(own_pool, Classifier(self.embed_dim, len(labels), c.head_dropout))
+        if ref.device.type != "cpu" or ref.dtype != torch.float32:
+            head = head.to(ref.device, ref.dtype)
+        self.heads[name] = head
+        self.corpora[name] = labels
+        self._changed()
+
+    def remove_corpus(self, name: str) -> None:
+        """Drop a corpus with its adapters, batch norms and head."""
+        self._check_corpora([name])
+        self.backbone.remove_corpus(name)
+        del self.heads[name]
+        del self.corpora[name]
+        if name in self.mode_corpora:
+            self.mode, self.mode_corpora = None, []
+        self._changed()
+
+    def _changed(self) -> None:
+        self._corpus_of = {}
+        if self.mode is not None:
+            self.set_mode(self.mode, self.mode_corpora)
+        self.train(self.training)  # new modules follow the model's train/eval state
+
+    def _check_corpora(self, names: Iterable[str]) -> None:
+        for n in names:
+            if n not in self.corpora:
+                raise KeyError(f"corpus {n!r} is not in the model; it has {list(self.corpora)}")
+
+    def _resolve(self, corpus: str | None) -> str:
+        if corpus is None:
+            if len(self.corpora) != 1:
+                raise ValueError(f"name the corpus: the model has {list(self.corpora)}")
+            return next(iter(self.corpora))
+        self._check_corpora([corpus])
+        return corpus
+
+    # ----------------------------------------------------------------------------- parameters
+    def corpus_of_parameter(self, name: str) -> str | None:
+        """The corpus a parameter (or buffer) name belongs to; None for shared ones."""
+        if name not in self._corpus_of:
+            parts = name.split(".")
+            found = None
+            for i, part in enumerate(parts[:-1]):
+                if part in _PER_CORPUS and parts[i + 1] in self.corpora:
+                    found = parts[i + 1]
+                    break
+            self._corpus_of[name] = found
+        return self._corpus_of[name]
+
+    @staticmethod
+    def is_adapter_parameter(name: str) -> bool:
+        """True for the weights of a parallel 1×1 adapter."""
+        return "adapters" in name.split(".")[:-1]
+
+    @staticmethod
+    def parameter_kind(name: str) -> str:
+        """``conv`` (shared 3×3), ``adapter``, ``norm`` (backbone BN), ``head`` or ``pool``."""
+        parts = name.split(".")[:-1]
+        if "heads" in parts:
+            return "head"
+        if parts and parts[0] == "pool":
+            return "pool"
+        if "adapters" in parts:
+            return "adapter"
+        if "bns" in parts or "final_bns" in parts:
+            return "norm"
+        return "conv"
+
+    def _trainable(self, name: str, mode: str, corpora: Sequence[str]) -> bool:
+        corpus = self.corpus_of_parameter(name)
+        if mode in ("scratch", "finetune", "multi"):
+            return corpus is None or corpus in corpora
+        if mode == "last-layer":
+            return corpus in corpora and self.parameter_kind(name) == "head"
+        return corpus in corpora  # adapters: the corpus's adapters, BNs and head
+
+    def set_mode(self, mode: str, corpus: str | Sequence[str]) -> None:
+        """Make exactly the parameters of a training setting trainable.
+
+        scratch / finetune: shared + everything of the corpus; multi: shared + everything of the
+        listed corpora; last-layer: only the corpus's head (pooling + MLP); adapters: the corpus's
+        adapters, batch norms and head on frozen shared convolutions. Parameters of corpora not
+        named are frozen in every mode; frozen batch norms stay in inference mode.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: choose one of {list(MODES)}")
+        corpora = [corpus] if isinstance(corpus, str) else list(corpus)
+        if not corpora:
+            raise ValueError(f"mode {mode}: name at least one corpus")
+        self._check_corpora(corpora)
+        if mode != "multi" and len(corpora) != 1:
+            raise ValueError(f"mode {mode} trains one corpus, got {corpora}")
+        if mode == "adapters" and not self.config.adapters:
+            raise ValueError(
+                "mode adapters: this model was built without adapters (adapters=False); "
+                "use finetune or last-layer, or a model with adapters"
+            )
+        for name, p in self.named_parameters():
+            p.requires_grad_(self._trainable(name, mode, corpora))
+        self.mode, self.mode_corpora = mode, corpora
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> EmoNet:
+        """Like ``nn.Module.train``, but frozen batch norms (and adapter convs whose parameters
+        are all frozen, with their dropout) stay in inference mode."""
+        super().train(mode)
+        if mode:
+            for m in self.modules():
+                frozen_bn = (
+                    isinstance(m, nn.modules.batchnorm._BatchNorm)
+                    and m.weight is not None
+                    and not m.weight.requires_grad
+                )
+                frozen_conv = isinstance(m, AdapterConv2d) and not any(
+                    p.requires_grad for p in m.parameters()
+                )
+                if frozen_bn or frozen_conv:
+                    m.train(False)
+        return self
+
+    def drop_other_corpus_grads(self, corpus: str) -> None:
+        """``.grad = None`` on every parameter of the other corpora (keeps SGD momentum and weight
+        decay off them; under DDP their gradients are zero tensors, not None)."""
+        for name, p in self.named_parameters():
+            owner = self.corpus_of_parameter(name)
+            if owner is not None and owner != corpus:
+                p.grad = None
+
+    def parameter_counts(self) -> dict:
+        """Parameters: total, trainable, shared (and its 3×3 convs), per corpus by kind, and the
+        batch-norm running statistics (buffers; TensorFlow counts them as parameters)."""
+        counts = {
+            "total": 0,
+            "trainable": 0,
+            "shared": 0,
+            "shared_conv3x3": 0,
+            "corpora": {
+                c: {"total": 0, "adapters": 0, "batch_norm": 0, "head": 0} for c in self.corpora
+            },
+            "bn_statistics": 0,
+        }
+        for name, p in self.named_parameters():
+            n = p.numel()
+            counts["total"] += n
+            counts["trainable"] += n if p.requires_grad else 0
+            corpus = self.corpus_of_parameter(name)
+            kind = self.parameter_kind(name)
+            if corpus is None:
+                counts["shared"] += n
+                counts["shared_conv3x3"] += n if kind == "conv" else 0
+                continue
+            entry = counts["corpora"][corpus]
+            entry["total"] += n
+            key = {"adapter": "adapters", "norm": "batch_norm"}.get(kind, "head")
+            entry[key] += n
+        for name, b in self.named_buffers():
+            if name.endswith(("running_mean", "running_var")):
+                counts["bn_statistics"] += b.numel()
+        return counts
+
+    # ----------------------------------------------------------------------------- forward
+    @property
+    def window_samples(self) -> int:
+        """Samples of the model's window (the avgpool head's fixed input)."""
+        return round(self.config.window * self.config.frontend.sample_rate)
+
+    def features(
+        self, waves: torch.Tensor, lengths: torch.Tensor | None = None, corpus: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Final feature map ``(B, C, F', T')`` and its valid time steps (None: all valid)."""
+        corpus = self._resolve(corpus)
+        if self.config.head == "avgpool":
+            waves = self._fit_window(waves)
+        spec, frame_lengths = self.frontend(waves, lengths)
+        weight = self.backbone.stem.conv.weight
+        if weight.dtype != spec.dtype and not torch.is_autocast_enabled(spec.device.type):
+            spec = spec.to(weight.dtype)  # a model converted with .half(), .bfloat16(), …
+        return self.backbone(spec, frame_lengths, corpus)
+
+    def _fit_window(self, waves: torch.Tensor) -> torch.Tensor:
+        need = self.window_samples
+        if waves.shape[-1] > need:
+            raise ValueError(
+                f"the avgpool head takes at most {self.config.window} s "
+                f"({need} samples), got {waves.shape[-1]}; score longer audio with predict_logits"
+            )
+        if waves.shape[-1] < need:
+            waves = F.pad(waves, (0, need - waves.shape[-1]))
+        return waves
+
+    def _pool(self, feats: torch.Tensor, lengths: torch.Tensor | None, corpus: str) -> torch.Tensor:
+        head = self.heads[corpus]
+        pool = head.pool if head.pool is not None else self.pool
+        assert pool is not None
+        return pool(feats, lengths)
+
+    def embed(
+        self, waves: torch.Tensor, lengths: torch.Tensor | None = None, corpus: str | None = None
+    ) -> torch.Tensor:
+        """Pooled features ``(B, D)`` before the corpus's classifier MLP."""
+        corpus = self._resolve(corpus)
+        feats, cells = self.features(waves, lengths, corpus)
+        return self._pool(feats, cells, corpus)
+
+    def forward(
+        self, waves: torch.Tensor, lengths: torch.Tensor | None = None, corpus: str | None = None
+    ) -> torch.Tensor:
+        """Logits ``(B, n_labels)`` over ``corpus``'s labels for 16 kHz waves ``(B, T)``."""
+        corpus = self._resolve(corpus)
+        return self.heads[corpus].classifier(self.embed(waves, lengths, corpus))
+
+    def predict_logits(
+        self,
+        waves: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        corpus: str | None = None,
+        window: float | None = None,
+        batch_size: int = 64,
+    ) -> torch.Tensor:
+        """Utterance logits for scoring (call in eval mode).
+
+        attention head: whole utterances in one pass (``window`` is not needed and ignored).
+        avgpool head: each utterance is cut into windows of ``window`` seconds (default: the
+        model's) with 50 % hop, the last/short one zero-padded, each window padded to the
+        model's input; the logits of an utterance's windows are averaged. All windows of the
+        batch go through the network together, ``batch_size`` at a time.
+        """
+        corpus = self._resolve(corpus)
+        if self.config.head == "attention":
+            return self(waves, lengths, corpus)
+        seconds = self.config.window if window is None else window
+        size = round(seconds * self.config.frontend.sample_rate)
+        if size > self.window_samples:
+            raise ValueError(
+                f"window: the avgpool head takes at most {self.config.window} s, got {seconds}"
+            )
+        batch, total = waves.shape
+        if lengths is None:
+            lengths = torch.full((batch,), total, dtype=torch.long)
+        lengths = lengths.to(device=waves.device, dtype=torch.long)
+        hop = max(1, size // 2)
+        n_win = 1 + (lengths - size).clamp(min=0).add(hop - 1).div(hop, rounding_mode="floor")
+        utt = torch.repeat_interleave(torch.arange(batch, device=waves.device), n_win)
+        first = torch.cumsum(n_win, 0) - n_win
+        starts = (torch.arange(len(utt), device=waves.device) - first[utt]) * hop
+        win_lengths = (lengths[utt] - starts).clamp(max=size)
+        padded = F.pad(waves, (0, size))
+        offsets = torch.arange(size, device=waves.device)
+        logits = []
+        for i in range(0, len(utt), batch_size):
+            rows, cols = utt[i : i + batch_size, None], starts[i : i + batch_size, None] + offsets
+            logits.append(self(padded[rows, cols], win_lengths[i : i + batch_size], corpus))
+        out = torch.cat(logits).float()
+        total_logits = out.new_zeros(batch, out.shape[1]).index_add_(0, utt, out)
+        return (total_logits / n_win[:, None].to(out.dtype)).to(logits[0].dtype)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, corpora={list(self.corpora)}, mode={self.mode!r}"
