@@ -228,6 +228,16 @@ def markdown(result: dict) -> str:
         "",
         "Median (best) of alternating calls; the speed-up compares medians.",
         "",
+        *(
+            [
+                "**The cores were shared** (load average above 1 at the start): times are upper "
+                "bounds, and 2 threads suffer most (a busy core stalls every parallel region). "
+                "Rerun on an idle machine for clean numbers.",
+                "",
+            ]
+            if result["machine"]["load_average_at_start"][0] > 1
+            else []
+        ),
         "| threads | batch | PyTorch eager RTF | ONNX Runtime RTF | ms/clip eager | ms/clip ORT | ORT speed-up |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]

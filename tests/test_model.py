@@ -164,6 +164,16 @@ def test_adapter_conv_shapes_zero_init_and_definition():
             + torch.nn.functional.conv2d(x, conv.adapters["a"].weight, stride=2)
         )
         torch.testing.assert_close(conv(x, "a"), want, rtol=1e-5, atol=1e-5)
+        # the folded inference kernel is cached; changing any weight or statistic refreshes it
+        for tensor in (conv.conv.weight, conv.adapters["a"].weight, bn.running_var, bn.bias):
+            tensor.mul_(1.5)
+            want = bn(
+                torch.nn.functional.conv2d(x, conv.conv.weight, stride=2, padding=1)
+                + torch.nn.functional.conv2d(x, conv.adapters["a"].weight, stride=2)
+            )
+            torch.testing.assert_close(conv(x, "a"), want, rtol=1e-5, atol=1e-5)
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+        torch.testing.assert_close(conv(x, "a").float(), want, rtol=0.05, atol=0.05)
     # a new corpus copies a's batch norm, starts with zero adapters
     conv.add_corpus("b", like="a")
     for key, value in conv.bns["a"].state_dict().items():
@@ -190,6 +200,23 @@ def test_adapter_dropout_acts_on_the_adapter_input_only():
     with torch.no_grad():
         conv.adapters["a"].weight.normal_()
     assert not torch.allclose(conv(x, "a"), conv(x, "a"))
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_fast_dropout_mask_has_the_right_distribution(p):
+    from emonet.model.adapters import drop_unscaled
+
+    torch.manual_seed(0)
+    x = torch.ones(8, 16, 32, 40).contiguous(memory_format=torch.channels_last)
+    y, factor = drop_unscaled(x, p)
+    assert factor == pytest.approx(1 / (1 - p))
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    assert set(torch.unique(y).tolist()) == {0.0, 1.0}
+    assert abs((y == 0).float().mean().item() - p) < 0.005  # 163,840 draws: 5 sigma ~ 0.006
+    per_channel = (y == 0).float().mean((0, 2, 3))  # no layout artefacts across channels
+    assert (per_channel - p).abs().max() < 0.05
+    torch.manual_seed(0)
+    assert torch.equal(drop_unscaled(x, p)[0], y)  # seeded like any torch RNG
 
 
 def test_new_corpus_on_a_loaded_model_starts_as_the_first_corpus(tmp_path):

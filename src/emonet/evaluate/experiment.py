@@ -21,6 +21,7 @@ from emonet.evaluate.predictions import atomic_write_text, write_json
 from emonet.evaluate.report import md_table, write_report
 from emonet.train.config import ConfigError, build, config_from_dict
 
+BASELINES = ("eGeMAPSv02-svm", "ComParE_2016-svm")
 SETTINGS = ("scratch", "multi", "adapters", "finetune", "last-layer")
 TRANSFER = ("adapters", "finetune", "last-layer")
 
@@ -49,6 +50,10 @@ class ExperimentConfig:
     """Training keys for multi-corpus runs, over `train`."""
     transfer: dict[str, Any] = field(default_factory=dict)
     """Training keys for the transfer runs, over `train`."""
+    baselines: list[str] = field(default_factory=lambda: list(BASELINES))
+    """openSMILE baselines as extra columns, `<feature set>-<classifier>` (empty: none)."""
+    baseline: dict[str, Any] = field(default_factory=dict)
+    """Keys of the baseline configuration (see configs/baseline.yaml), e.g. grid or limit."""
 
 
 def load_experiment(path: Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -70,7 +75,33 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     unknown = [s for s in cfg.settings if s not in SETTINGS]
     if unknown:
         raise ConfigError(f"{path}: settings: unknown {unknown}; known: {list(SETTINGS)}")
+    for name in cfg.baselines:
+        _split_baseline(name, str(path))
+    baseline_settings(cfg)  # checks the baseline keys
     return cfg
+
+
+def _split_baseline(name: str, where: str = "") -> tuple[str, str]:
+    """``"ComParE_2016-svm"`` → ``("ComParE_2016", "svm")``, checked against the registries."""
+    from emonet.baselines.classifiers import CLASSIFIERS
+    from emonet.baselines.features import FEATURE_SETS
+
+    features, _, classifier = name.rpartition("-")
+    if features not in FEATURE_SETS or classifier not in CLASSIFIERS:
+        raise ConfigError(
+            f"{where}: baselines: {name!r} is not <feature set>-<classifier> with feature sets "
+            f"{list(FEATURE_SETS)} and classifiers {list(CLASSIFIERS)}"
+        )
+    return features, classifier
+
+
+def baseline_settings(cfg: ExperimentConfig):
+    """The baseline configuration of the experiment (its runs live in ``<out>/baselines``)."""
+    from emonet.baselines import baseline_config
+
+    data = _merge(cfg.baseline, {"emoset": cfg.emoset, "corpora": list(cfg.corpora),
+                                 "out": str(Path(cfg.out) / "baselines")})  # fmt: skip
+    return baseline_config(data, "experiment baseline")
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -157,6 +188,13 @@ def _uar(folder: Path, corpus: str, partition: str) -> float:
     return float(json.loads(path.read_text())["uar"])
 
 
+def _baseline_parameters(run: Path, corpus: str, partition: str) -> int:
+    import json
+
+    path = run / "eval" / corpus / partition / "metrics.json"
+    return int(json.loads(path.read_text()).get("parameters", 0))
+
+
 def _trainable(run_dir: Path, mode: str, corpus: str | list[str]) -> int:
     from emonet.model import load_checkpoint
 
@@ -170,13 +208,16 @@ def summarise(cfg: ExperimentConfig) -> dict:
     from emonet.evaluate.stats import holm
 
     out = Path(cfg.out)
+    columns = [*cfg.settings, *cfg.baselines]
     folder = {
         s: {c: out / ("multi/all" if s == "multi" else f"{s}/{c}") for c in cfg.corpora}
         for s in cfg.settings
     }
-    uars = {s: {c: _uar(folder[s][c], c, cfg.partition) for c in cfg.corpora} for s in cfg.settings}
+    for b in cfg.baselines:
+        folder[b] = dict.fromkeys(cfg.corpora, out / "baselines" / b)
+    uars = {s: {c: _uar(folder[s][c], c, cfg.partition) for c in cfg.corpora} for s in columns}
     tests: dict[str, dict[str, dict]] = {}
-    for s in cfg.settings:
+    for s in columns:
         if s == "scratch" or "scratch" not in cfg.settings:
             continue
         rows = [
@@ -191,17 +232,19 @@ def summarise(cfg: ExperimentConfig) -> dict:
             r.p_holm = p
         tests[s] = {r.corpus: asdict(r) for r in rows}
     params = {}
+    for b in cfg.baselines:
+        params[b] = _baseline_parameters(folder[b][cfg.corpora[0]], cfg.corpora[0], cfg.partition)
     for s in cfg.settings:
         if s == "multi":
             params[s] = _trainable(folder[s][cfg.corpora[0]], "multi", list(cfg.corpora))
         else:
             c = cfg.corpora[0]
             params[s] = _trainable(folder[s][c], s, c)
-    headers = ["corpus", *cfg.settings]
+    headers = ["corpus", *columns]
     body = []
     for c in cfg.corpora:
         row: list[object] = [c]
-        for s in cfg.settings:
+        for s in columns:
             mark = ""
             if s in tests:
                 t = tests[s][c]
@@ -210,10 +253,10 @@ def summarise(cfg: ExperimentConfig) -> dict:
             row.append(f"{uars[s][c]:.3f}{mark}")
         body.append(row)
     mean_row: list[object] = ["mean"] + [
-        f"{sum(uars[s].values()) / len(cfg.corpora):.3f}" for s in cfg.settings
+        f"{sum(uars[s].values()) / len(cfg.corpora):.3f}" for s in columns
     ]
     wl: list[object] = ["wins / losses vs scratch (significant)"]
-    for s in cfg.settings:
+    for s in columns:
         if s not in tests:
             wl.append("–")
             continue
@@ -223,7 +266,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
         sw = sum(x["delta"] > 0 and x["p_holm"] < cfg.alpha for x in t)
         sl = sum(x["delta"] < 0 and x["p_holm"] < cfg.alpha for x in t)
         wl.append(f"{wins} ({sw}) / {losses} ({sl})")
-    par: list[object] = ["trainable parameters"] + [f"{params[s]:,}" for s in cfg.settings]
+    par: list[object] = ["trainable parameters"] + [f"{params[s]:,}" for s in columns]
     table = md_table(headers, [*body, mean_row, wl, par])
     result = {"config": asdict(cfg), "uar": uars, "tests": tests, "trainable_parameters": params}
     write_json(out / "results.json", result)
@@ -234,7 +277,8 @@ def summarise(cfg: ExperimentConfig) -> dict:
         f"{len(cfg.corpora)} corpora, α = {cfg.alpha}). multi: one model for all corpora. "
         "adapters/finetune/last-layer: transfer to the corpus from a multi model trained on the "
         "other corpora. Trainable parameters are those of the first corpus's run (multi: the "
-        "whole shared model)."
+        "whole shared model; baselines: weights and biases of the classifier). Baseline columns "
+        "are openSMILE functionals with a linear classifier whose complexity was chosen on devel."
     )
     write_report(
         out / "report.md",

@@ -43,6 +43,28 @@ def new_batch_norm(
     return bn
 
 
+def _tracing() -> bool:
+    """True under torch.compile / torch.export / TorchScript tracing (no caches there)."""
+    return torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.jit.is_scripting()
+
+
+def drop_unscaled(x: torch.Tensor, p: float) -> tuple[torch.Tensor, float]:
+    """Dropout without its ``1 / (1 - p)`` scaling, and that factor (for the caller to fold into
+    a linear layer's weights). On the CPU the mask comes from 64-bit random words cut into four
+    15-bit uniforms (p rounded to 1/32768) and one comparison writing 0/1 in ``x``'s dtype: about
+    4× cheaper than ``F.dropout``'s per-element Bernoulli draws, which cost more than the
+    convolution they feed in bf16."""
+    if x.device.type != "cpu" or x.dim() != 4 or not 0 < p < 1:
+        return F.dropout(x, p, True), 1.0
+    n = x.numel()
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_()  # 63 random bits each
+    bits &= 0x7FFF7FFF7FFF7FFF  # four non-negative 15-bit lanes per word
+    mask = torch.empty(x.shape, dtype=x.dtype, memory_format=torch.channels_last)
+    flat = mask.permute(0, 2, 3, 1).reshape(-1)  # a view of the channels-last buffer
+    torch.ge(bits.view(torch.int16)[:n], round(p * 32768), out=flat)
+    return x * mask, 1.0 / (1.0 - p)
+
+
 class AdapterConv2d(nn.Module):
     """Shared 3×3 conv (no bias) + per-corpus parallel 1×1 adapter (same stride) + per-corpus BN.
 
@@ -70,6 +92,7 @@ class AdapterConv2d(nn.Module):
         nn.init.kaiming_normal_(self.conv.weight, mode="fan_out", nonlinearity="relu")
         self.adapters = nn.ModuleDict() if adapters else None
         self.bns = nn.ModuleDict()
+        self._kernels: dict = {}  # inference kernels with BN folded in (see _inference_kernel)
 
     def add_corpus(self, name: str, like: str | None = None) -> None:
         """New adapter (zero weights: the corpus starts as the shared network) and batch norm
@@ -98,6 +121,10 @@ class AdapterConv2d(nn.Module):
         """``BN_corpus(conv3x3(x) + adapter_corpus(dropout(x)))``."""
         weight = self.conv.weight
         bn = self.bns[corpus]
+        frozen = not (self.training or bn.training)
+        if frozen and not (torch.is_grad_enabled() and self._learns(corpus)) and not _tracing():
+            kernel, bias = self._inference_kernel(corpus, x)  # cached: no per-call folding
+            return F.conv2d(x, kernel, bias, self.stride, 1)
         adapter = None if self.adapters is None else self.adapters[corpus].weight
         separate = False
         if adapter is not None:
@@ -112,11 +139,13 @@ class AdapterConv2d(nn.Module):
                 # A strided 1×1 conv reads every stride-th cell: subsample, then a stride-1 conv
                 # (torch 2.13's oneDNN crashes in the backward of strided 1×1 channels-last convs).
                 a_in = x[:, :, :: self.stride, :: self.stride] if self.stride > 1 else x
-                a_in = F.dropout(a_in, self.dropout, True) if dropping else a_in
+                if dropping:
+                    a_in, factor = drop_unscaled(a_in, self.dropout)
+                    adapter = adapter * factor  # the dropout scaling, on the small kernel
         if bn.training or bn.running_mean is None:
             y = F.conv2d(x, weight, None, self.stride, 1)
             if separate:
-                y = y + F.conv2d(a_in, adapter)
+                y += F.conv2d(a_in, adapter)
             return bn(y)
         # Batch norm in inference mode is affine: fold it into the convolution(s).
         scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
@@ -124,8 +153,48 @@ class AdapterConv2d(nn.Module):
         scale = scale.view(-1, 1, 1, 1)
         y = F.conv2d(x, weight * scale, shift, self.stride, 1)
         if separate:
-            y = y + F.conv2d(a_in, adapter * scale)
+            y += F.conv2d(a_in, adapter * scale)
         return y
+
+    def _learns(self, corpus: str) -> bool:
+        """Whether a parameter used for ``corpus`` is trainable."""
+        bn = self.bns[corpus]
+        own = [self.conv.weight, bn.weight, bn.bias]
+        if self.adapters is not None:
+            own.append(self.adapters[corpus].weight)
+        return any(p.requires_grad for p in own)
+
+    def _inference_kernel(self, corpus: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The 3×3 kernel with the adapter and the inference-mode BN folded in, and its bias —
+        cached per corpus and autocast dtype while the weights and statistics stay unchanged
+        (checked by their storage and version counters), so inference does no per-call folding."""
+        bn = self.bns[corpus]
+        sources = [self.conv.weight, bn.weight, bn.bias, bn.running_mean, bn.running_var]
+        if self.adapters is not None:
+            sources.append(self.adapters[corpus].weight)
+        stamp = tuple((t.data_ptr(), t._version, t.dtype) for t in sources)
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        key = (corpus, dtype)
+        hit = self._kernels.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1], hit[2]
+        fused = self.conv.weight
+        if self.adapters is not None:
+            fused = fused + F.pad(self.adapters[corpus].weight, (1, 1, 1, 1))
+        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+        kernel = (fused * scale.view(-1, 1, 1, 1)).contiguous(memory_format=torch.channels_last)
+        bias = bn.bias - bn.running_mean * scale
+        if dtype is not None:
+            kernel, bias = kernel.to(dtype), bias.to(dtype)
+        self._kernels[key] = (stamp, kernel, bias)
+        return kernel, bias
+
+    def train(self, mode: bool = True) -> AdapterConv2d:
+        """Switch train/eval mode; leaving inference drops the cached folded kernels."""
+        if mode:
+            self._kernels.clear()
+        return super().train(mode)
 
     def extra_repr(self) -> str:
         return (

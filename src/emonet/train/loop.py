@@ -63,11 +63,17 @@ def adapter_weight_decay(n_train: int) -> float:
     return 5e-3
 
 
-def _epoch_batches(n: int, batch: int, seed: int, epoch: int, key: int) -> list[np.ndarray]:
-    """Shuffled index batches of one pass, a function of (seed, epoch, key) only."""
+def _epoch_batches(
+    n: int, batch: int, seed: int, epoch: int, key: int, world: int = 1
+) -> list[np.ndarray]:
+    """Shuffled index batches of one pass, a function of (seed, epoch, key) only.
+
+    A last batch too small to give every process two items is dropped (one item breaks batch
+    norm); every process computes the same plan, so they agree on it.
+    """
     perm = np.random.default_rng((seed, epoch, key, 17)).permutation(n)
     batches = [perm[i : i + batch] for i in range(0, n, batch)]
-    if len(batches) > 1 and len(batches[-1]) < 2:  # a batch of one breaks batch norm
+    if len(batches) > 1 and len(batches[-1]) < 2 * world:
         batches.pop()
     return batches
 
@@ -160,7 +166,7 @@ def evaluate_devel(
     """(UAR, accuracy, loss) on devel: whole utterances, or averaged windows for the avgpool head."""
     logits = predict_dataset(model, corpus.devel, corpus.name, batch_size, window, autocast)
     y = corpus.devel.labels
-    loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y))
+    loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.as_tensor(np.array(y)))
     p = logits.argmax(1)
     return uar(y, p), float(np.mean(y == p)), float(loss)
 
@@ -249,7 +255,6 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
     log = MetricsLog(run, enabled=rank0)
     log.truncate_after(state["epoch"])
     world, rank = fabric.world_size, fabric.global_rank
-    per_rank = cfg.data.batch_size // world
 
     def save(folder: Path, with_state: bool) -> None:
         if rank0:
@@ -274,7 +279,7 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
     steps_per_epoch = (
         cfg.multi.steps_per_epoch * len(names)
         if cfg.mode == "multi"
-        else len(_epoch_batches(len(data[names[0]].train), cfg.data.batch_size, 0, 0, 0))
+        else len(_epoch_batches(len(data[names[0]].train), cfg.data.batch_size, 0, 0, 0, world))
     )
     total_epochs = cfg.optim.max_epochs
     columns = (
@@ -295,19 +300,25 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
                 for c in data.values():
                     c.train.set_epoch(epoch)
                 torch.manual_seed(cfg.seed * 100_003 + epoch * 31 + rank)  # dropout of this epoch
-                plan = _epoch_plan(cfg, data, epoch)
+                plan = _epoch_plan(cfg, data, epoch, world)
                 task = progress.add_task(
                     f"stage {state['stage'] + 1}/{len(stages)} epoch {epoch + 1}", total=len(plan)
                 )
                 sums = {n: [0.0, 0] for n in names}
                 model.train()
+                wait, samples, t_loop = 0.0, 0, time.perf_counter()
                 for corpus, idx in plan:
+                    t_data = time.perf_counter()
                     ds = data[corpus].train
-                    mine = idx[rank * per_rank : (rank + 1) * per_rank] if world > 1 else idx
+                    mine = np.array_split(idx, world)[rank] if world > 1 else idx
                     waves, lengths, labels = collate_padded([ds[int(i)] for i in mine])
                     waves, lengths, labels = (fabric.to_device(t) for t in (waves, lengths, labels))
+                    wait += time.perf_counter() - t_data
+                    samples += len(idx)
                     if cfg.optim.schedule == "cosine":
                         _set_lr(optimizer, _cosine_lr(cfg, state["step"], steps_per_epoch))
+                    # batch-norm statistics before this step: restored if the step goes non-finite
+                    buffers = {n: b.detach().clone() for n, b in module.named_buffers()}
                     logits = model(waves, lengths, corpus=corpus)
                     loss = loss_fns[corpus](logits.float(), labels)
                     optimizer.zero_grad(set_to_none=True)
@@ -320,7 +331,8 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
                     else:
                         norm = _grad_norm(module, cfg.optim.grad_clip)
                     if not _all_finite(fabric, loss, norm):
-                        # the weights that produced it are still finite: keep them for a look
+                        # parameters are still those of the last finite step; statistics too
+                        module.load_state_dict(buffers, strict=False)
                         save(run / "checkpoints" / "last-good", with_state=False)
                         raise TrainingError(
                             f"non-finite loss {loss.item()} (gradient norm {norm:.3g}) at step "
@@ -333,6 +345,7 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
                     sums[corpus][1] += len(mine)
                     progress.advance(task)
                 progress.remove_task(task)
+                t_loop = time.perf_counter() - t_loop
                 state["epoch"] = epoch + 1
                 current_lr = optimizer.param_groups[0]["lr"]
                 scores = {}
@@ -352,6 +365,8 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
                         "corpus": n,
                         "train_loss": round(s / max(k, 1), 6),
                         "seconds": round(seconds, 2),
+                        "samples_per_s": round(samples / t_loop, 3),
+                        "data_share": round(wait / t_loop, 5),
                     }
                     if n in scores:
                         u, acc, dl = scores[n]
@@ -403,18 +418,23 @@ def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -
     return str(run)
 
 
-def weights_digest(module: torch.nn.Module) -> str:
-    """SHA-256 of every parameter and buffer, in state-dict order (bit-exact identity)."""
+def weights_digest(module: torch.nn.Module, buffers: bool = True) -> str:
+    """SHA-256 of every parameter (and buffer), in state-dict order: bit-exact identity."""
     h = hashlib.sha256()
-    for name, t in module.state_dict().items():
+    tensors = module.state_dict() if buffers else dict(module.named_parameters())
+    for name, t in tensors.items():
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
 
 def _check_replicas(fabric, module: torch.nn.Module) -> list[str]:
-    """Digest of the weights on every rank; DDP replicas that drifted apart are an error."""
-    digest = weights_digest(module)
+    """Digest of the parameters on every rank; DDP replicas that drifted apart are an error.
+
+    Batch-norm running statistics are left out: each process updates them from its own part of
+    the batch (DDP re-broadcasts rank 0's before every forward, and rank 0 writes checkpoints).
+    """
+    digest = weights_digest(module, buffers=False)
     if fabric.world_size == 1:
         return [digest]
     mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.int64)
@@ -457,14 +477,15 @@ def _cosine_lr(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
 
 
 def _epoch_plan(
-    cfg: TrainConfig, data: dict[str, CorpusData], epoch: int
+    cfg: TrainConfig, data: dict[str, CorpusData], epoch: int, world: int = 1
 ) -> list[tuple[str, np.ndarray]]:
     """(corpus, global batch indices) per step of one epoch; a function of (seed, epoch) only."""
     names = list(data)
     bs = cfg.data.batch_size
     if cfg.mode != "multi":
         (name,) = names
-        return [(name, b) for b in _epoch_batches(len(data[name].train), bs, cfg.seed, epoch, 0)]
+        batches = _epoch_batches(len(data[name].train), bs, cfg.seed, epoch, 0, world)
+        return [(name, b) for b in batches]
     order = corpus_schedule(
         {n: len(data[n].train) for n in names},
         cfg.multi.steps_per_epoch * len(names),
@@ -479,7 +500,7 @@ def _epoch_plan(
         if not queues[n]:
             k = names.index(n)
             queues[n] = _epoch_batches(
-                len(data[n].train), bs, cfg.seed, epoch * 1000 + passes[n], k + 1
+                len(data[n].train), bs, cfg.seed, epoch * 1000 + passes[n], k + 1, world
             )
             passes[n] += 1
         plan.append((n, queues[n].pop(0)))

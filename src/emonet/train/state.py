@@ -30,6 +30,8 @@ class MetricsLog:
         "devel_uar",
         "devel_accuracy",
         "seconds",
+        "samples_per_s",
+        "data_share",
     )
 
     def __init__(self, folder: Path, enabled: bool = True) -> None:
