@@ -17,7 +17,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error in red on stderr and return the Exit to raise."""
     from rich.console import Console
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
 
 

@@ -108,7 +108,8 @@ def _load_data(cfg: TrainConfig, show_progress: bool) -> dict[str, CorpusData]:
 def _build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
     if cfg.mode in ("scratch", "multi"):
         torch.manual_seed(cfg.seed)
-        model = create_model(cfg.model.name, **cfg.model.overrides)
+        # the training window is the avgpool head's input size (attention heads ignore it)
+        model = create_model(cfg.model.name, **{"window": cfg.data.window, **cfg.model.overrides})
         for c in data.values():
             model.add_corpus(c.name, c.labels)
     else:
@@ -172,8 +173,15 @@ def evaluate_devel(
 
 
 def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) -> Path:
-    """Train according to ``cfg``; returns the run folder. Launches DDP processes when asked."""
+    """Train according to ``cfg``; returns the run folder. Launches DDP processes when asked.
+
+    ``resume`` continues from ``checkpoints/last``; resuming a finished run does nothing.
+    """
     from lightning_fabric import Fabric
+
+    if resume and (Path(cfg.out) / "DONE.json").is_file():
+        Console().print(f"{cfg.out} has already finished; nothing to resume")
+        return Path(cfg.out)
 
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
@@ -192,7 +200,28 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     return Path(out) if out is not None else Path(cfg.out)
 
 
+def _keep_freed_memory() -> None:
+    """glibc: reuse freed activation memory instead of returning it to the kernel every step.
+
+    Large tensors are otherwise mmap-ed and unmapped each step, and page-faulting them in again
+    costs up to a third of a CPU training step (measured in benchmarks/model.py).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-4, 0)  # M_MMAP_MAX: no mmap for large blocks
+    libc.mallopt(-1, 1 << 40)  # M_TRIM_THRESHOLD: never trim the heap
+
+
 def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
+    if cfg.engine.accelerator == "cpu":
+        _keep_freed_memory()
     if cfg.engine.threads:
         torch.set_num_threads(cfg.engine.threads)
     rank0 = fabric.global_rank == 0
