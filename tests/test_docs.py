@@ -29,8 +29,8 @@ SHRINK_TRAIN = ["model.name=emonet-tiny", "optim.max_epochs=2", "data.limit=48",
                 "optim.lr_stages=[0.01]"]  # fmt: skip
 SHRINK_EXPERIMENT = ["train.model.name=emonet-tiny", "train.optim.max_epochs=1",
                      "train.data.limit=40", "train.data.batch_size=16",
-                     "multi.multi.steps_per_epoch=2", "baselines=[eGeMAPSv02-svm]",
-                     "baseline.limit=40"]  # fmt: skip
+                     "multi.multi.steps_per_epoch=2", "corpora=[emodb,urdu]",
+                     "baselines=[eGeMAPSv02-svm]"]  # fmt: skip
 SHRINK_BASELINE = ["limit=60", "feature_sets=[eGeMAPSv02]"]
 BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>bash|python)\n(?P<body>.*?)```", re.S)
 SKIP = re.compile(r"<!-- docs-test: skip \((?P<reason>[^)]+)\) -->")

@@ -33,7 +33,7 @@ from emonet.baselines.classifiers import (
     span_basis,
 )
 from emonet.baselines.features import FEATURE_SETS, Features, corpus_features, known_feature_sets
-from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, open_emoset
+from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, open_emoset, subset
 from emonet.evaluate.metrics import classification_metrics, uar
 from emonet.evaluate.plots import confusion_png
 from emonet.evaluate.predictions import (
@@ -202,7 +202,7 @@ def baseline_partitions(
             f"({split.protocol})"
         )
     if limit is not None:
-        tables = {p: t.iloc[:limit].reset_index(drop=True) for p, t in tables.items()}
+        tables = {p: subset(t, limit) for p, t in tables.items()}
     if len(tables["train"]) == 0:
         raise EmoSetError(f"{corpus.root}: the train partition is empty")
     return Partitions(tables, protocol)

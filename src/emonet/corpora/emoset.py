@@ -202,3 +202,15 @@ def open_emoset(root: str | Path) -> dict[str, EmoSetCorpus]:
         if sub.is_dir() and not sub.name.startswith(".") and (sub / "corpus.json").exists():
             found[sub.name] = open_corpus(sub)
     return found
+
+
+def subset(table: pd.DataFrame, limit: int | None) -> pd.DataFrame:
+    """At most ``limit`` rows of a partition for quick runs: a fixed random sample in table order.
+
+    Tables are sorted by file name, and many corpora name (or folder) files by emotion, so the
+    first rows would often hold one class only; a seeded sample keeps the classes mixed and is the
+    same on every machine.
+    """
+    if limit is None or limit >= len(table):
+        return table.reset_index(drop=True)
+    return table.sample(n=limit, random_state=0).sort_index().reset_index(drop=True)

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from emonet.audio import SAMPLE_RATE
-from emonet.corpora.emoset import EmoSetCorpus, EmoSetError
+from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, subset
 from emonet.data.cache import AudioCache
 
 
@@ -23,9 +23,7 @@ def load_partition(
     limit: int | None = None,
 ) -> tuple[AudioCache, np.ndarray, list[str]]:
     """Decoded audio, label indices and file names of one partition (first ``limit`` items)."""
-    table = corpus.partition(partition)
-    if limit is not None:
-        table = table.iloc[:limit]
+    table = subset(corpus.partition(partition), limit)
     if table.empty:
         raise EmoSetError(f"{corpus.root / (partition + '.csv')}: partition is empty")
     index = {lab: i for i, lab in enumerate(corpus.labels)}

@@ -178,6 +178,14 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
             evaluate(
                 folder, Path(cfg.emoset), list(run.corpora), parts, show_progress=show_progress
             )
+    if cfg.baselines:
+        from emonet.baselines import run_one
+
+        bcfg = baseline_settings(cfg)
+        for name in cfg.baselines:
+            features, classifier = _split_baseline(name)
+            for c in cfg.corpora:
+                run_one(bcfg, c, features, classifier, show_progress=show_progress)
     return summarise(cfg)
 
 
