@@ -245,3 +245,17 @@ def test_nan_loss_stops_with_step_and_corpus(real_emoset, tmp_path):
         train(config_from_dict(cfg), show_progress=False)
     good = load_checkpoint(tmp_path / "nan" / "checkpoints" / "last-good")
     assert all(torch.isfinite(t).all() for t in good.state_dict().values() if t.is_floating_point())
+
+
+def test_transfer_from_avgpool_checkpoint_crops_its_window(real_emoset, tmp_path):
+    """An average-pool head takes inputs of its own window: transfer crops follow the checkpoint."""
+    from emonet.model import save_checkpoint
+
+    model = create_model("emonet-tiny", head="avgpool", window=2.0)
+    model.add_corpus("urdu", ["angry", "happy", "neutral", "sad"])
+    save_checkpoint(model, tmp_path / "ckpt")
+    cfg = base(real_emoset, tmp_path / "t", "adapters", init=str(tmp_path / "ckpt"),
+               data__window=3.0, data__limit=32, optim__max_epochs=1)  # fmt: skip
+    run = train(config_from_dict(cfg), show_progress=False)
+    assert yaml.safe_load((run / "config.yaml").read_text())["data"]["window"] == 2.0
+    assert list(load_checkpoint(run / "checkpoints" / "last").corpora) == ["urdu", "emodb"]

@@ -182,6 +182,8 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     if resume and (Path(cfg.out) / "DONE.json").is_file():
         Console().print(f"{cfg.out} has already finished; nothing to resume")
         return Path(cfg.out)
+    if cfg.init:
+        _crop_to_checkpoint_window(cfg)
 
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
@@ -198,6 +200,20 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     )
     out = fabric.launch(_train_worker, cfg, resume, show_progress)
     return Path(out) if out is not None else Path(cfg.out)
+
+
+def _crop_to_checkpoint_window(cfg: TrainConfig) -> None:
+    """An avgpool checkpoint takes inputs of its own window: transfer crops must match it."""
+    from emonet.model import read_checkpoint_config
+
+    model = read_checkpoint_config(cfg.init)["config"]
+    if model.get("head") == "avgpool" and model.get("window") != cfg.data.window:
+        Console(stderr=True).print(
+            f"data.window: the checkpoint {cfg.init} has an average-pool head built for "
+            f"{model['window']} s inputs; training crops of {model['window']} s instead of "
+            f"{cfg.data.window} s"
+        )
+        cfg.data.window = float(model["window"])
 
 
 def _keep_freed_memory() -> None:
