@@ -114,13 +114,15 @@ def main() -> None:
     rr = cfg("multi", ["emodb", "ravdess", "urdu"], "32-true", window=2.0, limit=None)
     rr.update(eval_every=1)
     rr["optim"]["max_epochs"] = 1
-    rr["multi"] = {"steps_per_epoch": 5 if args.quick else 20}
-    epochs.append({"what": "multi round-robin epoch over EmoDB+RAVDESS+URDU (20 steps each), fp32",
-                   **run(tmp, "epoch-multi", rr)})  # fmt: skip
+    each = 5 if args.quick else 20
+    rr["multi"] = {"steps_per_epoch": each}
+    epochs.append({"what": f"multi round-robin epoch over EmoDB+RAVDESS+URDU ({each} steps each), "
+                           "fp32", **run(tmp, "epoch-multi", rr)})  # fmt: skip
     load1 = os.getloadavg()
     shutil.rmtree(tmp, ignore_errors=True)
     scratch32 = next(r for r in rows if r["mode"] == "scratch" and r["precision"] == "32-true")
     result = {
+        "quick": args.quick,
         "machine": {"cpu_count": os.cpu_count(), "threads": threads, "torch": torch.__version__,
                     "platform": platform.platform(), "loadavg_before": load0,
                     "loadavg_after": load1},
