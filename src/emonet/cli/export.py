@@ -40,9 +40,7 @@ def export_command(
     except (CheckpointNotFound, ValueError, ExportError) as exc:
         raise fail(str(exc)) from None
     except ImportError as exc:
-        raise fail(
-            f"ONNX export needs the onnx extra (pip install 'emonet[onnx]'): {exc}"
-        ) from None
+        raise fail(f"ONNX export needs onnx, onnxruntime and onnxscript installed: {exc}") from None
     meta = read_metadata(path)
     checked = " (checked in onnxruntime)" if verify else ""
     typer.echo(f"{path}: corpus {meta['corpus']}, labels {', '.join(meta['labels'])}{checked}")
