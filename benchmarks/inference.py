@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from emonet.runtime import keep_freed_memory
+
 HERE = Path(__file__).resolve().parent
 CLIP_SECONDS = 10.0
 SR = 16_000
@@ -168,6 +170,7 @@ def memory(model, minutes: float) -> dict:
 
 
 def main() -> None:
+    keep_freed_memory()  # as emonet.infer.Predictor does on the CPU
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=10, help="timed calls at batch 1 (fewer at 32)")
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the long file")

@@ -21,6 +21,7 @@ import torch
 from emonet import audio
 from emonet.audio import SAMPLE_RATE, AudioError
 from emonet.evaluate.scoring import softmax
+from emonet.runtime import keep_freed_memory
 
 if TYPE_CHECKING:
     from emonet.model import EmoNet
@@ -193,6 +194,8 @@ class Predictor:
         if isinstance(model, (str, Path)):
             model = load_model(model)
         self.device = torch.device(device)
+        if self.device.type == "cpu":
+            keep_freed_memory()
         self.model = model.to(self.device).eval()
         self.corpus = choose_corpus(list(model.corpora), corpus)
         self.labels: list[str] = list(model.corpora[self.corpus])

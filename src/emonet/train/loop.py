@@ -28,6 +28,7 @@ from emonet.data.sampling import corpus_schedule
 from emonet.evaluate.metrics import uar
 from emonet.evaluate.scoring import predict_dataset
 from emonet.model import EmoNet, create_model, load_checkpoint, save_checkpoint
+from emonet.runtime import keep_freed_memory
 from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
 from emonet.train.losses import balanced_class_weights, make_loss
 from emonet.train.state import (
@@ -216,28 +217,9 @@ def _crop_to_checkpoint_window(cfg: TrainConfig) -> None:
         cfg.data.window = float(model["window"])
 
 
-def _keep_freed_memory() -> None:
-    """glibc: reuse freed activation memory instead of returning it to the kernel every step.
-
-    Large tensors are otherwise mmap-ed and unmapped each step, and page-faulting them in again
-    costs up to a third of a CPU training step (measured in benchmarks/model.py).
-    """
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(-4, 0)  # M_MMAP_MAX: no mmap for large blocks
-    libc.mallopt(-1, 1 << 40)  # M_TRIM_THRESHOLD: never trim the heap
-
-
 def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
     if cfg.engine.accelerator == "cpu":
-        _keep_freed_memory()
+        keep_freed_memory()
     if cfg.engine.threads:
         torch.set_num_threads(cfg.engine.threads)
     rank0 = fabric.global_rank == 0
