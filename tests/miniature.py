@@ -52,3 +52,20 @@ def add_junk(root: Path, some_audio: Path | None = None) -> None:
     (mac / f"._{name}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
     if some_audio is not None:
         (some_audio.parent / f"._{some_audio.name}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
+
+
+def triples(res) -> set[tuple[str, str, str]]:
+    """(file name, label, speaker) of every item of a parse result."""
+    return {(i.path.name, i.label, i.speaker) for i in res.items}
+
+
+def skips(res, root: Path) -> dict[str, str]:
+    """Skipped paths of a parse result relative to ``root`` → reason."""
+    return {Path(s.path).relative_to(root).as_posix(): s.reason for s in res.skipped}
+
+
+def fake(path: Path) -> Path:
+    """A file that is not real audio (video, MP3): parsers never open it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x00" * 64)
+    return path

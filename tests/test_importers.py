@@ -9,7 +9,7 @@ from pathlib import Path
 import audformat
 import pandas as pd
 import pytest
-from miniature import add_junk, write_tone, write_tones
+from miniature import add_junk, skips, write_tone, write_tones
 
 from emonet.corpora import audformat_db, csv_table, folders
 from emonet.corpora.base import ParseResult
@@ -26,11 +26,6 @@ def items(res: ParseResult, root: Path) -> set[tuple[str, str, str, str | None]]
     return {
         (i.path.relative_to(root).as_posix(), i.label, i.speaker, i.partition) for i in res.items
     }
-
-
-def skips(res: ParseResult, root: Path) -> dict[str, str]:
-    """Skipped paths relative to ``root`` → reason."""
-    return {Path(s.path).relative_to(root).as_posix(): s.reason for s in res.skipped}
 
 
 def prepared(monkeypatch, spec, src: Path, out: Path, **options) -> tuple[dict, dict]:

@@ -11,7 +11,7 @@ import inspect
 from pathlib import Path
 
 import pytest
-from miniature import add_junk, write_tone, write_tones
+from miniature import add_junk, fake, skips, triples, write_tone, write_tones
 
 from emonet.corpora import (
     aesdd,
@@ -25,27 +25,10 @@ from emonet.corpora import (
     shemo,
     subesco,
 )
-from emonet.corpora.base import PARTITIONS, ParseResult
+from emonet.corpora.base import PARTITIONS
 
 SECONDS = 0.1
 MODULES = (shemo, subesco, aesdd, cafe, mesd, jlcorpus, esd, emovdb, enterface, msppodcast)
-
-
-def triples(res: ParseResult) -> set[tuple[str, str, str]]:
-    """(file name, label, speaker) of every item."""
-    return {(i.path.name, i.label, i.speaker) for i in res.items}
-
-
-def skips(res: ParseResult, root: Path) -> dict[str, str]:
-    """Skipped paths relative to ``root`` → reason."""
-    return {Path(s.path).relative_to(root).as_posix(): s.reason for s in res.skipped}
-
-
-def fake(path: Path) -> Path:
-    """A file that is not real audio (video): parsers never open it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\x00" * 64)
-    return path
 
 
 def test_specs_complete():
