@@ -129,12 +129,7 @@ def _read_container(path: Path) -> tuple[np.ndarray, int]:
 def read(path: str | Path) -> tuple[np.ndarray, int]:
     """Decode a file as it is: float32 ``(samples, channels)`` and its sample rate."""
     path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "file not found")
-    if not path.is_file():
-        raise AudioError(path, "not a file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "empty file (0 bytes)")
+    _check_path(path)
     suffix = path.suffix.lower()
     if suffix in CONTAINER_EXTENSIONS:
         data, sr = _read_container(path)
