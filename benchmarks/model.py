@@ -18,7 +18,6 @@ in afresh; see docs/model.md.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 
 from emonet.model import LogMel, create_model
+from emonet.runtime import keep_freed_memory
 
 HERE = Path(__file__).resolve().parent
 SR = 16_000
@@ -43,16 +43,6 @@ REFERENCE = {  # DESIGN.md: TF 2.21 reference on a 2-core AVX-512/AMX Xeon, batc
     "frontend_audio_s_per_s": 8600.0,
     "librosa_audio_s_per_s": 4100.0,
 }
-
-
-def tune_malloc() -> bool:
-    """glibc: no mmap for large blocks and no trimming, so freed activations are reused."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4
-    return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 40))
 
 
 def autocast_for(precision: str) -> torch.autocast:
@@ -188,7 +178,10 @@ def main() -> None:
     ap.add_argument("--tune-malloc", action="store_true", help="Keep freed memory (glibc).")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     args = ap.parse_args()
-    tuned = tune_malloc() if args.tune_malloc else False
+    tuned = False
+    if args.tune_malloc:
+        keep_freed_memory()  # the setting `emonet train` and the Predictor apply on the CPU
+        tuned = True
     if args.threads:
         torch.set_num_threads(args.threads)
     batch = 16 if args.quick else args.batch
