@@ -65,6 +65,22 @@ def _emodb_files(emodb_dir: Path, n: int) -> list[Path]:
     return sorted((emodb_dir / "wav").glob("*.wav"))[:: 535 // n][:n]
 
 
+def _emodb_clips(emodb_dir: Path, folder: Path, n: int, seconds: float) -> list[Path]:
+    """``n`` real EmoDB utterances cut to exactly ``seconds`` (16-kHz float WAVs in ``folder``).
+
+    EmoDB's own lengths vary (1.2-9.0 s), so tests that need known segment counts make them."""
+    size = int(seconds * SR)
+    out = []
+    for f in sorted((emodb_dir / "wav").glob("*.wav"))[::37]:
+        x = audio.load(f)
+        if len(x) >= size:
+            out.append(folder / f"{f.stem}-{seconds:g}s.wav")
+            sf.write(out[-1], x[:size], SR, subtype="FLOAT")
+        if len(out) == n:
+            return out
+    raise AssertionError(f"fewer than {n} EmoDB files of {seconds} s or more")
+
+
 # -- loading --------------------------------------------------------------------------------
 
 
@@ -97,8 +113,11 @@ def test_corpus_must_be_named_when_the_model_has_several(checkpoint):
 
 def test_predictions_equal_the_model_at_any_rate_and_channel_count(model, emodb_dir, tmp_path):
     files = _emodb_files(emodb_dir, 4)
-    native, sr = sf.read(files[0], dtype="float32")
-    assert sr != SR  # the shared EmoDB copy is 22.05 kHz: the predictor must resample
+    # real speech at a rate the model does not use (EmoDB is 16 kHz): the predictor must resample
+    sr = 22050
+    sf.write(tmp_path / "speech.wav", soxr.resample(audio.load(files[0]), SR, sr), sr, "FLOAT")
+    native, sr = sf.read(tmp_path / "speech.wav", dtype="float32")
+    assert sr != SR and native.ndim == 1
     x16 = soxr.resample(native, sr, SR, quality="HQ").astype(np.float32)
     ref = _direct(model, x16)
     wobble = (np.random.default_rng(0).standard_normal(len(x16)) * 0.005).astype(np.float32)
@@ -297,9 +316,11 @@ def _write_m4a(path: Path, x: np.ndarray, sr: int) -> None:
 
 
 def test_stream_equals_load(emodb_dir, tmp_path):
-    native, sr = sf.read(_emodb_files(emodb_dir, 1)[0], dtype="float32")
-    speech = np.tile(native, 3)
-    cases = {"a.wav": (speech, sr), "b.flac": (np.stack([speech, -speech * 0.3], 1), 44100)}
+    speech = np.tile(audio.load(_emodb_files(emodb_dir, 1)[0]), 3)  # EmoDB is 16 kHz
+    cases = {
+        "a.wav": (soxr.resample(speech, SR, 22050), 22050),
+        "b.flac": (np.stack([speech, -speech * 0.3], 1), 44100),
+    }
     for name, (x, rate) in cases.items():
         sf.write(tmp_path / name, x, rate)
     _write_m4a(tmp_path / "c.m4a", speech, 48000)
@@ -340,7 +361,7 @@ def test_stream_errors_match_load(tmp_path):
 
 
 def test_embeddings(model, emodb_dir, tmp_path):
-    files = _emodb_files(emodb_dir, 3)
+    files = _emodb_clips(emodb_dir, tmp_path, 3, 2.0)  # 2-s real speech: 3 segments of 1 s each
     predictor = Predictor(model)
     one = predictor.embed_file(files[0])
     assert one.shape == (model.embed_dim,)
@@ -367,7 +388,8 @@ def test_embeddings(model, emodb_dir, tmp_path):
 
 def test_avgpool_embeddings_average_the_scoring_windows(emodb_dir):
     model = _model(head="avgpool")
-    x = np.concatenate([audio.load(f) for f in _emodb_files(emodb_dir, 3)])  # 6 s, window 2 s
+    x = np.concatenate([audio.load(f) for f in _emodb_files(emodb_dir, 4)])[: 6 * SR]
+    assert len(x) == 6 * SR  # 6 s of real speech, window 2 s: windows start at 0, 1, ... 4 s
     got = Predictor(model)._run([x], embed=True)[0]
     with torch.no_grad():
         wins = [x[s : s + 2 * SR] for s in range(0, 4 * SR + 1, SR)]
