@@ -3,6 +3,11 @@
 The header is read with the ``audformat`` package; table data is read only from CSV or parquet
 files, never from pickles (unpickling can run code): the header and the CSV/parquet tables are
 linked into a temporary folder that holds no ``.pkl`` file, and loaded from there.
+
+audformat reads ``db.yaml`` with PyYAML's full (unsafe) loader, which runs code for tags such as
+``!!python/object/apply:os.system``. So the header is first parsed with ``yaml.safe_load``, which
+knows only plain YAML; a header with any other tag is refused, and audformat is given a copy of
+exactly the bytes that passed (not a link to a file that could change in between).
 """
 
 from __future__ import annotations
@@ -52,12 +57,40 @@ def _find_header(root: Path) -> Path:
     return found[0]
 
 
+def safe_header(path: str | Path) -> bytes:
+    """The bytes of an audformat header after checking that they are plain YAML.
+
+    ``yaml.safe_load`` builds only plain data, so a tag that makes PyYAML's unsafe loader call
+    Python (``!!python/object/apply:…``, ``!!python/name:…``) is refused here, with the file
+    named, before audformat (which uses that loader) ever reads the header.
+    """
+    import yaml
+
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        header = yaml.safe_load(data)
+    except yaml.constructor.ConstructorError as exc:
+        tag = getattr(exc, "problem", "") or str(exc)
+        where = exc.problem_mark
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ValueError(
+            f"{path}: refused: the header holds a YAML tag that plain YAML does not have{line}: "
+            f"{tag}; audformat would load it with PyYAML's unsafe loader, which can run code"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: not an audformat header (a YAML mapping is expected)")
+    return data
+
+
 def _shadow(db_root: Path, into: Path) -> None:
-    """Link the header and every CSV/parquet table file (no pickle) from ``db_root`` into ``into``."""
+    """Copy the checked header and link every CSV/parquet table file (no pickle) from
+    ``db_root`` into ``into``."""
+    (into / HEADER).write_bytes(safe_header(db_root / HEADER))
     for p in db_root.iterdir():
-        if p.name == HEADER or (
-            p.name.startswith("db.") and p.suffix.lower() in (".csv", ".parquet")
-        ):
+        if p.name.startswith("db.") and p.suffix.lower() in (".csv", ".parquet"):
             try:
                 os.symlink(p.resolve(), into / p.name)
             except OSError:  # no symlinks (Windows without the privilege): copy
