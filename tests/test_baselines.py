@@ -19,7 +19,7 @@ import emonet.baselines.features as features_mod
 from emonet.baselines import BaselineConfig, baseline_config, corpus_features, run_baseline
 from emonet.baselines.classifiers import CLASSIFIERS, probabilities
 from emonet.baselines.run import baseline_partitions, load_baseline_config
-from emonet.corpora.emoset import open_corpus, subset
+from emonet.corpora.emoset import TABLES, open_corpus, sha256_file, subset
 from emonet.evaluate.metrics import uar
 from emonet.train.config import ConfigError
 
@@ -187,6 +187,10 @@ def test_corpus_without_devel_gets_a_speaker_independent_devel(emoset, tmp_path)
     train.to_csv(dst / "train.csv", index=False)
     train.iloc[:0].to_csv(dst / "devel.csv", index=False)
     shutil.copy(src / "test.csv", dst / "test.csv")
+    shutil.copy(src / "skipped.csv", dst / "skipped.csv")
+    info = json.loads((dst / "corpus.json").read_text())  # tables edited on purpose: record them
+    info["checksums"] = {t: sha256_file(dst / t) for t in TABLES}
+    (dst / "corpus.json").write_text(json.dumps(info))
     parts = baseline_partitions(open_corpus(dst), devel_fraction=0.2)
     tr, dv = parts.tables["train"], parts.tables["devel"]
     assert len(tr) + len(dv) == len(train) and 0.1 < len(dv) / len(train) < 0.3

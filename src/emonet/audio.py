@@ -14,6 +14,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from emonet.locking import temporary_path
+
 SAMPLE_RATE = 16_000
 """EmoNet's working sample rate (Hz)."""
 
@@ -294,6 +296,9 @@ def write(path: str | Path, signal: np.ndarray, sample_rate: int = SAMPLE_RATE) 
     if peak > 1.0:
         signal = signal / peak  # avoid wrap-around in 16-bit; resampling can overshoot a little
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(str(tmp), signal, sample_rate, format=fmt, subtype="PCM_16")
-    tmp.replace(path)
+    tmp = temporary_path(path)  # unique per process: concurrent writers never share it
+    try:
+        sf.write(str(tmp), signal, sample_rate, format=fmt, subtype="PCM_16")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

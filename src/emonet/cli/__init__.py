@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emonet.cli import baseline as _baseline  # noqa: F401
+from emonet.cli import check as _check  # noqa: F401
 from emonet.cli import compare as _compare  # noqa: F401  (registers the command)
 from emonet.cli import corpora as _corpora  # noqa: F401
 from emonet.cli import demo as _demo  # noqa: F401

@@ -42,10 +42,18 @@ def prepare_command(
         typer.Option("--option", "-o", help="Parser option key=value (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds to wait while another run prepares the same corpus (default: refuse).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Parse, validate, decode/resample in parallel, split by speaker and write atomically."""
     from emonet.corpora.emoset import EmoSetError
     from emonet.corpora.prepare import PrepareError, prepare
+    from emonet.locking import LockedError
 
     console = Console()
     try:
@@ -59,7 +67,10 @@ def prepare_command(
             strict=strict,
             options=parse_options(option or []),
             show_progress=not quiet,
+            wait=wait,
         )
+    except LockedError as exc:
+        raise fail(f"{exc}, or pass --wait SECONDS", code=2) from None
     except (PrepareError, EmoSetError, KeyError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     info = result.info

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from emonet.corpora._helpers import walk_files
-from emonet.corpora.base import PARTITIONS, CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora.base import PARTITIONS, CorpusSpec, Item, ParseResult, inside, walk_audio
 from emonet.corpora.folders import UNKNOWN_SPEAKER, split_labels
 
 HEADER = "db.yaml"
@@ -323,6 +323,9 @@ def parse(
     for tid, df, part in frames:
         for f, value in zip(_files(tid, df), df[col_id], strict=True):
             path = Path(f) if Path(f).is_absolute() else db_root / f
+            if not inside(path, root):
+                result.skip(path, f"listed in table {tid} but outside the source folder; not read")
+                continue
             if not path.is_file():
                 result.skip(path, f"listed in table {tid} but not found")
                 continue

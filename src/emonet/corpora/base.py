@@ -79,6 +79,22 @@ class CorpusSpec:
     notes: str = ""
 
 
+def inside(path: str | Path, root: str | Path) -> bool:
+    """True when ``path`` lies within ``root`` once ``..`` and the current folder are resolved.
+
+    Paths come from untrusted tables (``../x``, ``/etc/passwd``), so importers and EmoSet readers
+    use this before opening anything. The check is on the names as written, so symlinked folders
+    inside ``root`` stay usable; a path with ``..`` must also stay inside once symlinks resolve.
+    """
+    p = Path(os.path.normpath(os.path.abspath(path)))
+    r = Path(os.path.normpath(os.path.abspath(root)))
+    if not p.is_relative_to(r):
+        return False
+    if ".." in Path(path).parts:
+        return Path(path).resolve().is_relative_to(Path(root).resolve())
+    return True
+
+
 def is_junk(path: Path) -> bool:
     """True for OS droppings (``__MACOSX/``, ``.DS_Store``, AppleDouble ``._x``, …)."""
     return any(

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emonet.corpora._helpers import walk_files
-from emonet.corpora.base import JUNK_NAMES, PARTITIONS, CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora.base import (
+    JUNK_NAMES,
+    PARTITIONS,
+    CorpusSpec,
+    Item,
+    ParseResult,
+    inside,
+    walk_audio,
+)
 from emonet.corpora.folders import UNKNOWN_SPEAKER, check_labels
 
 PARTITION_NAMES = {
@@ -177,9 +186,13 @@ def _discover(root: Path) -> list[tuple[Path, str | None]]:
 
 
 class _Locator:
-    """Finds a listed file below a folder: exactly, by case, or with leading folders dropped."""
+    """Finds a listed file below a folder: exactly, by case, or with leading folders dropped.
 
-    def __init__(self) -> None:
+    Only files inside ``root`` (the source folder) are ever returned, whatever the table says.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
         self._index: dict[Path, dict[str, Path]] = {}
 
     def _by_lower(self, folder: Path) -> dict[str, Path]:
@@ -192,15 +205,15 @@ class _Locator:
     def find(self, name: str, folder: Path) -> Path | None:
         rel = Path(name.replace("\\", "/"))
         if rel.is_absolute():
-            if rel.is_file():
+            if inside(rel, self.root) and rel.is_file():
                 return rel
-            parts = rel.parts[1:]
+            parts = rel.parts[1:]  # a path from another machine: look for its tail here
         else:
             parts = rel.parts
         index = None
         for k in range(len(parts)):  # the path as given, then with leading folders dropped
             candidate = folder.joinpath(*parts[k:])
-            if candidate.is_file():
+            if inside(candidate, self.root) and candidate.is_file():
                 return candidate
             if index is None:
                 index = self._by_lower(folder) if folder.is_dir() else {}
@@ -224,9 +237,19 @@ def _data_candidates(table: Table, root: Path) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
+def _probe(name: str, root: Path) -> bool:
+    """False for names that point outside the source (``../``, an existing outside file)."""
+    rel = Path(name.replace("\\", "/"))
+    if ".." in rel.parts:
+        return False
+    return not (rel.is_absolute() and not inside(rel, root) and rel.exists())
+
+
 def _data_folder(table: Table, root: Path, file_col: str, locator: _Locator) -> Path:
     """The folder the table's paths are relative to: where most of its first rows' files exist."""
-    probe = [row[file_col] for _, row in table.rows if row.get(file_col)][:PROBE_ROWS]
+    probe = [
+        row[file_col] for _, row in table.rows if row.get(file_col) and _probe(row[file_col], root)
+    ][:PROBE_ROWS]
     candidates = _data_candidates(table, root)
     if not probe:
         return candidates[0]
@@ -275,6 +298,8 @@ def parse(
         paths = []
         for t in (s.strip() for s in table.split(",") if s.strip()):
             p = Path(t) if Path(t).is_absolute() else root / t
+            if not inside(p, root):
+                raise ValueError(f"option table: {p} is outside the source folder {root}")
             if not p.is_file():
                 raise FileNotFoundError(f"option table: {p} not found")
             paths.append((p, partition_of(p.stem)))
@@ -310,10 +335,12 @@ def parse(
     data: Path | None = None
     if data_dir:
         data = Path(data_dir) if Path(data_dir).is_absolute() else root / data_dir
+        if not inside(data, root):
+            raise ValueError(f"option data_dir: {data} is outside the source folder {root}")
         if not data.is_dir():
             raise FileNotFoundError(f"option data_dir: folder {data} not found")
 
-    locator = _Locator()
+    locator = _Locator(root)
     result = ParseResult()
     folders: list[Path] = []
     first: dict[Path, tuple[str, str]] = {}  # resolved file → (where, label)
@@ -336,7 +363,13 @@ def parse(
                 continue
             path = next((p for p in (locator.find(name, f) for f in tries) if p), None)
             if path is None:
-                result.skip(folder / name.replace("\\", "/"), f"listed in {where} but not found")
+                listed = Path(name.replace("\\", "/"))
+                outside = [f / listed for f in tries if not inside(f / listed, root)]
+                if outside:  # refused, never opened: list where it points
+                    why = f"listed in {where} but outside the source folder; not read"
+                    result.skip(os.path.abspath(outside[0]), why)
+                else:
+                    result.skip(folder / listed, f"listed in {where} but not found")
                 continue
             key = path.resolve()
             label = row.get(lc, "")
@@ -410,9 +443,10 @@ SPEC = CorpusSpec(
         "folder, the source folder, a wav/audio/data subfolder, …). The partitions are the "
         "official split when train, devel and test all occur; otherwise they are kept as the "
         "column source_split and EmoSet splits by speaker (speaker 'unknown' without a speaker "
-        "column: stratified by item). Other columns are kept. Rows whose file is missing, with "
-        "an empty label or listed twice, and audio in the data folder that no table lists, are "
-        "skipped. Options: table=PATH[,PATH…], file_column, label_column, speaker_column, "
-        "partition_column (none = off), data_dir, labels=a,b,c (order and subset)."
+        "column: stratified by item). Other columns are kept. Rows whose file is missing, outside "
+        "the source folder, with an empty label or listed twice, and audio in the data folder "
+        "that no table lists, are skipped. Options: table=PATH[,PATH…], file_column, "
+        "label_column, speaker_column, partition_column (none = off), data_dir (table and "
+        "data_dir inside the source folder), labels=a,b,c (order and subset)."
     ),
 )

@@ -3,6 +3,8 @@
 The work happens in ``<emoset>/.<name>.partial/``; every audio file lands there atomically, so an
 interrupted run resumes where it stopped, and the finished corpus is renamed into place in one
 step. A corpus already prepared from the same source with the same settings is left untouched.
+One run at a time writes a corpus (a lock file ``<emoset>/.<name>.lock``); nothing is read from
+outside the source folder and nothing is written outside the corpus folder.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import emonet
 from emonet import audio
-from emonet.corpora.base import Item, Skipped, relative_names
-from emonet.corpora.emoset import CorpusInfo, open_corpus, publish, write_corpus_tables
+from emonet.corpora.base import CorpusSpec, Item, Skipped, inside, relative_names
+from emonet.corpora.emoset import (
+    CorpusInfo,
+    EmoSetError,
+    open_corpus,
+    publish,
+    write_corpus_tables,
+)
 from emonet.corpora.registry import get_corpus
 from emonet.corpora.splits import make_split
+from emonet.locking import exclusive_lock
 
 AUDIO_FORMATS = ("flac", "wav")
 
@@ -119,15 +128,18 @@ def prepare(
     strict: bool = False,
     options: dict[str, str] | None = None,
     show_progress: bool = True,
+    wait: float = 0.0,
 ) -> PrepareResult:
     """Turn ``source`` (the corpus in its official layout) into ``<emoset>/<name>``.
 
     Every source audio file that is not taken is listed in ``skipped.csv`` with its reason;
-    ``strict`` turns any skip into a :class:`PrepareError`.
+    ``strict`` turns any skip into a :class:`PrepareError`. While another process prepares the
+    same corpus, wait up to ``wait`` seconds, then raise :class:`emonet.locking.LockedError`.
     """
     spec = get_corpus(corpus)
     options = dict(options or {})
     name = name or spec.name
+    _check_name(name)
     if audio_format not in AUDIO_FORMATS:
         raise PrepareError(f"--format must be one of {AUDIO_FORMATS}, got {audio_format!r}")
     source, emoset = Path(source), Path(emoset)
@@ -138,7 +150,12 @@ def prepare(
     except TypeError as exc:
         raise PrepareError(f"bad options for corpus {corpus!r}: {exc}") from None
     skipped = list(parsed.skipped)
-    items = list(parsed.items)
+    items = []
+    for it in parsed.items:  # whatever a parser or a table says, nothing outside is read
+        if inside(it.path, source):
+            items.append(it)
+        else:
+            skipped.append(Skipped(str(it.path), f"outside the source folder {source}; not read"))
     if parsed.labels is not None:
         labels: list[str] | None = list(parsed.labels)
     elif spec.labels is not None:
@@ -164,42 +181,84 @@ def prepare(
 
     final = emoset / name
     fingerprint = _fingerprint(corpus, options, audio_format, items)
-    if (final / "corpus.json").exists():
-        old = json.loads((final / "corpus.json").read_text(encoding="utf-8"))
-        if old.get("source", {}).get("fingerprint") == fingerprint:
-            done = open_corpus(final)
-            counts = done.info.counts
-            return PrepareResult(
-                final,
-                int(counts["items"]),
-                [Skipped(r.file, r.reason) for r in done.skipped().itertuples()],
-                up_to_date=True,
-                audio_seconds=float(counts["hours"]) * 3600,
-                info=done.info,
-                counts=counts["partitions"],
-            )
+    with exclusive_lock(emoset / f".{name}.lock", f"EmoSet corpus {final}", wait=wait):
+        done = _up_to_date(final, fingerprint)
+        if done is not None:
+            return done
+        return _build(
+            spec, name, source, final, fingerprint, items, skipped, labels, options,
+            audio_format, workers, strict, show_progress,
+        )  # fmt: skip
 
-    staging = emoset / f".{name}.partial"
+
+def _up_to_date(final: Path, fingerprint: str) -> PrepareResult | None:
+    """The result of an earlier run with the same inputs, if its corpus is intact; else None."""
+    if not (final / "corpus.json").exists():
+        return None
+    try:
+        old = json.loads((final / "corpus.json").read_text(encoding="utf-8"))
+        if old.get("source", {}).get("fingerprint") != fingerprint:
+            return None
+        done = open_corpus(final)  # checks the tables against their checksums
+        done.table()
+    except (EmoSetError, ValueError, KeyError, AttributeError):
+        return None  # edited or damaged since: build it again
+    counts = done.info.counts
+    return PrepareResult(
+        final,
+        int(counts["items"]),
+        [Skipped(r.file, r.reason) for r in done.skipped().itertuples()],
+        up_to_date=True,
+        audio_seconds=float(counts["hours"]) * 3600,
+        info=done.info,
+        counts=counts["partitions"],
+    )
+
+
+def _build(
+    spec: CorpusSpec,
+    name: str,
+    source: Path,
+    final: Path,
+    fingerprint: str,
+    items: list[Item],
+    skipped: list[Skipped],
+    labels: list[str],
+    options: dict[str, str],
+    audio_format: str,
+    workers: int | None,
+    strict: bool,
+    show_progress: bool,
+) -> PrepareResult:
+    """Convert, split and write the corpus (the caller holds the corpus's lock)."""
+    staging = final.with_name(f".{name}.partial")
     stamp = staging / ".fingerprint"
     if staging.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
         shutil.rmtree(staging)  # left by a run with other inputs: start over
     staging.mkdir(parents=True, exist_ok=True)
+    for leftover in staging.rglob(".*.tmp"):  # half-written by a run that was killed
+        leftover.unlink()
     stamp.write_text(fingerprint)
 
     rel = [
         str(Path(r).with_suffix(f".{audio_format}"))
-        for r in relative_names([i.path for i in items])
+        for r in relative_names([Path(os.path.abspath(i.path)) for i in items])
     ]
     outputs = [f"audio/{r}" for r in rel]
     durations: list[float | None] = [None] * len(items)
     todo = []
+    failed: set[int] = set()
     for k, out in enumerate(outputs):
         target = staging / out
+        if not inside(target, staging / "audio"):  # the one place outputs are named
+            failed.add(k)
+            skipped.append(Skipped(str(items[k].path), f"output name {out!r} leaves the corpus"))
+            continue
         if target.exists():
             durations[k] = _existing_duration(target)
         if durations[k] is None:
             todo.append(k)
-    reused = len(items) - len(todo)
+    reused = len(items) - len(todo) - len(failed)
     workers = workers or min(os.cpu_count() or 1, 8)
     results = _run_tasks(
         [(str(items[k].path), str(staging / outputs[k])) for k in todo],
@@ -207,7 +266,6 @@ def prepare(
         show_progress,
         f"prepare {name}",
     )
-    failed: set[int] = set()
     for k, (seconds, error) in zip(todo, results, strict=True):
         if error is None:
             durations[k] = seconds
@@ -294,6 +352,15 @@ def prepare(
 RESERVED_COLUMNS = frozenset({"file", "label", "speaker", "duration", "source", "partition"})
 
 
+def _check_name(name: str) -> None:
+    """A corpus name is one plain folder name, so the corpus cannot land outside the EmoSet."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0") or name != name.strip():
+        raise PrepareError(
+            f"corpus name {name!r} must be a plain folder name (no '/', '\\', leading '.' "
+            "or surrounding spaces)"
+        )
+
+
 def _column(name: str) -> str:
     """Extra columns never overwrite EmoSet's own: a clashing name gets the prefix ``extra_``."""
     return f"extra_{name}" if name in RESERVED_COLUMNS else name
@@ -301,7 +368,7 @@ def _column(name: str) -> str:
 
 def _relative_to(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix()
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
     except ValueError:
         return str(path)
 
