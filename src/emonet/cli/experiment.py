@@ -50,13 +50,14 @@ def cross_corpus_command(
     """Score every corpus head on every other corpus over shared emotions: an N×N UAR matrix."""
     from emonet.evaluate.crosscorpus import CrossCorpusError, cross_corpus_matrix, read_label_map
     from emonet.evaluate.runner import EvaluationError, resolve
+    from emonet.model.checkpoint import CheckpointError
 
     try:
         where = resolve(target)
         out = out or (where.run or where.checkpoint) / "cross-corpus"
         overrides = read_label_map(label_map) if label_map else None
-        table = cross_corpus_matrix(target, emoset, None, partition, overrides, out)
-    except (CrossCorpusError, EvaluationError) as exc:
+        table = cross_corpus_matrix(where.checkpoint, emoset, None, partition, overrides, out)
+    except (CrossCorpusError, EvaluationError, CheckpointError) as exc:
         raise fail(str(exc)) from None
     typer.echo(table.round(3).to_string())
     typer.echo(f"report: {out / 'report.md'}")

@@ -2,6 +2,8 @@
 
 Model selection always happens on devel during training (``checkpoints/best``); evaluating a run
 therefore scores that checkpoint, and the test numbers it reports are at the devel-selected point.
+A run without ``checkpoints/best`` is scored at ``checkpoints/last`` with a notice on stderr and
+in the report (the rule of :func:`emonet.model.checkpoint.resolve_checkpoint`).
 """
 
 from __future__ import annotations
@@ -34,19 +36,13 @@ class Target:
 
 
 def resolve(path: Path) -> Target:
-    """A run folder (its ``checkpoints/best``) or a checkpoint folder."""
-    path = Path(path)
-    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
-        run = path.parent.parent if path.parent.name == "checkpoints" else None
-        return Target(path, run)
-    for name in ("best", "last"):
-        ckpt = path / "checkpoints" / name
-        if (ckpt / "model.safetensors").is_file():
-            return Target(ckpt, path)
-    raise EvaluationError(
-        f"{path}: neither a run folder (with checkpoints/best) nor a checkpoint folder "
-        "(config.json + model.safetensors)"
-    )
+    """A run folder or a checkpoint folder, by :func:`emonet.model.checkpoint.resolve_checkpoint`'s
+    rule (the one ``predict`` and ``export`` use); CheckpointNotFound if neither."""
+    from emonet.model.checkpoint import resolve_checkpoint
+
+    ckpt = resolve_checkpoint(path)
+    run = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else None
+    return Target(ckpt, run)
 
 
 def evaluate(
@@ -117,8 +113,13 @@ def evaluate(
             )
             plots.append(f"![{c} {part}]({png.relative_to(out).as_posix()})")
     write_json(out / "metrics.json", {"checkpoint": str(where.checkpoint), "results": results})
+    how = (
+        "the run's last checkpoint: it has no best one, so this is NOT the devel-selected model"
+        if where.run is not None and where.checkpoint.name == "last"
+        else "selected on devel UAR during training"
+    )
     sections = [
-        ("Model", f"Checkpoint `{where.checkpoint}` (selected on devel UAR during training)."),
+        ("Model", f"Checkpoint `{where.checkpoint}` ({how})."),
         ("Scores", md_table(["corpus", "partition", "n", "UAR", "accuracy", "macro-F1"], rows)),
     ]
     if where.run is not None and (where.run / "metrics.csv").is_file():

@@ -221,7 +221,12 @@ def export_onnx(
                     for n in (int(0.05 * sr), int(2.3 * sr), int(7.7 * sr), 13 * sr)
                 ]
             diff = verify_onnx(tmp, model, corpus, verify_signals)
-            if diff > tolerance:
+            if not diff <= tolerance:  # also refuses NaN (NaN compares false with anything)
+                if not np.isfinite(diff):
+                    raise ExportError(
+                        f"{out}: the model gives non-finite probabilities (NaN or inf) in "
+                        "onnxruntime or PyTorch; are its weights damaged?"
+                    )
                 raise ExportError(
                     f"{out}: onnxruntime differs from PyTorch by {diff:.2e} (> {tolerance:g})"
                 )
@@ -272,7 +277,8 @@ def read_metadata(path: str | Path) -> dict:
 
 def verify_onnx(path: str | Path, model: EmoNet, corpus: str, signals: list[np.ndarray]) -> float:
     """Max abs difference of probabilities, onnxruntime vs ``predict_logits`` + softmax, over the
-    signals as one padded batch and one at a time."""
+    signals as one padded batch and one at a time; ``inf`` if either side gives a non-finite
+    probability (Python's ``max()`` would step over a NaN and report a match)."""
     from emonet.evaluate.scoring import softmax
 
     session = onnx_session(path)
@@ -286,6 +292,8 @@ def verify_onnx(path: str | Path, model: EmoNet, corpus: str, signals: list[np.n
                 torch.from_numpy(waves), torch.from_numpy(lengths), corpus
             )
             ref = softmax(logits.float().numpy())
+            if not (np.isfinite(got).all() and np.isfinite(ref).all()):
+                return float("inf")
             worst = max(worst, float(np.abs(got - ref).max()))
     return worst
 

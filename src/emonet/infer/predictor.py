@@ -21,36 +21,32 @@ import torch
 from emonet import audio
 from emonet.audio import SAMPLE_RATE, AudioError
 from emonet.evaluate.scoring import softmax
+from emonet.model.checkpoint import CheckpointNotFound, resolve_checkpoint
 from emonet.runtime import keep_freed_memory
 
 if TYPE_CHECKING:
     from emonet.model import EmoNet
 
+__all__ = [  # CheckpointNotFound and resolve_checkpoint live in emonet.model.checkpoint
+    "CheckpointNotFound",
+    "Embeddings",
+    "Predictor",
+    "choose_corpus",
+    "collect_audio_files",
+    "load_model",
+    "resolve_checkpoint",
+    "save_embeddings",
+    "segment_bounds",
+    "write_table",
+]
+
 JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
 """File and folder names that folder scans skip (with every hidden name starting with a dot)."""
 
 
-class CheckpointNotFound(FileNotFoundError):
-    """A path is neither a checkpoint folder nor a run folder holding one."""
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """The checkpoint folder of ``path``: itself, or a run folder's ``checkpoints/best`` (``last``)."""
-    path = Path(path)
-    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
-        return path
-    for name in ("best", "last"):
-        ckpt = path / "checkpoints" / name
-        if (ckpt / "config.json").is_file() and (ckpt / "model.safetensors").is_file():
-            return ckpt
-    raise CheckpointNotFound(
-        f"{path}: neither a checkpoint folder (config.json + model.safetensors) nor a run folder "
-        "with checkpoints/best"
-    )
-
-
 def load_model(checkpoint: str | Path) -> EmoNet:
-    """Load a checkpoint (or a run folder's best one) in eval mode; it knows its corpora and labels."""
+    """Load a checkpoint (or a run folder's, by :func:`resolve_checkpoint`'s rule) in eval mode;
+    it knows its corpora and labels."""
     from emonet.model import load_checkpoint
 
     model = load_checkpoint(resolve_checkpoint(checkpoint))

@@ -4,8 +4,10 @@ named configurations and safetensors checkpoints."""
 from emonet.model.adapters import AdapterConv2d
 from emonet.model.checkpoint import (
     CheckpointError,
+    CheckpointNotFound,
     load_checkpoint,
     read_checkpoint_config,
+    resolve_checkpoint,
     save_checkpoint,
 )
 from emonet.model.emonet import ARCHITECTURE, MODES, EmoNet, EmoNetConfig, feature_shape
@@ -27,6 +29,7 @@ __all__ = [
     "AttentionPool",
     "AvgPool",
     "CheckpointError",
+    "CheckpointNotFound",
     "Classifier",
     "EmoNet",
     "EmoNetConfig",
@@ -41,6 +44,7 @@ __all__ = [
     "load_checkpoint",
     "mel_filterbank",
     "read_checkpoint_config",
+    "resolve_checkpoint",
     "resolve_config",
     "save_checkpoint",
 ]

@@ -4,15 +4,26 @@
 ``config.json`` holds the format and its version, the package version that wrote it, the
 architecture id, the registered name, the full model configuration (front end included, also
 copied to a top-level ``frontend`` for readers), the corpora with their ordered label lists, and a
-caller's ``extra`` dict (e.g. the training configuration). Both files are written to temporary
-names and renamed, so a reader never sees half a file.
+caller's ``extra`` dict (e.g. the training configuration), and ``weights``: the SHA-256 of
+``model.safetensors`` as written. Both files are written to temporary names and renamed, so a
+reader never sees half a file.
+
+Loading checks that the weights file still has that digest (a file overwritten or damaged after
+saving is refused) and that every floating-point tensor is finite (also for checkpoints written
+before the digest existed): NaN weights otherwise turn into empty predictions and NaN scores that
+``max()`` and ``argmax`` silently step over.
+
+:func:`resolve_checkpoint` is the one rule for "a checkpoint or a run folder" that ``predict``,
+``export``, ``evaluate`` and the Python API share.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +43,53 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be used; the message names the folder and the problem."""
 
 
+class CheckpointNotFound(CheckpointError, FileNotFoundError):
+    """A path is neither a checkpoint folder nor a run folder holding one."""
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """The checkpoint folder that ``path`` means, by one rule for every command.
+
+    A folder with ``config.json`` or ``model.safetensors`` is a checkpoint itself. A run folder
+    means ``checkpoints/best`` (selected on devel); if the run has none (no validation has run
+    yet, or training stopped before it), ``checkpoints/last`` is used and a notice saying so is
+    printed on stderr, so a score is never silently that of an unselected model. Otherwise
+    :class:`CheckpointNotFound`.
+    """
+    path = Path(path)
+    if (path / CONFIG_FILE).is_file() or (path / WEIGHTS_FILE).is_file():
+        return path
+    best, last = path / "checkpoints" / "best", path / "checkpoints" / "last"
+    if best.is_dir():
+        return best
+    if last.is_dir():
+        print(
+            f"note: {path} has no checkpoints/best (not selected on devel); using {last}",
+            file=sys.stderr,
+        )
+        return last
+    raise CheckpointNotFound(
+        f"{path}: neither a checkpoint folder ({CONFIG_FILE} + {WEIGHTS_FILE}) nor a run folder "
+        "with checkpoints/best or checkpoints/last"
+    )
+
+
+def weights_file_sha256(data: bytes) -> str:
+    """SHA-256 (hex) of a weights file's bytes, as stored in ``config.json``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_finite(weights: Path, tensors: Mapping[str, torch.Tensor]) -> None:
+    """CheckpointError naming the first tensor with NaN or infinite values."""
+    for name, v in tensors.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            raise CheckpointError(
+                f"{weights}: tensor {name} holds {bad} non-finite value(s) (NaN or inf) of "
+                f"{v.numel()}; the weights are damaged (or training diverged) and cannot be used"
+            )
+
+
 def _replace_atomically(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -42,11 +100,14 @@ def _replace_atomically(path: Path, write) -> None:
             tmp.unlink()
 
 
-def checkpoint_config(model: EmoNet, extra: dict | None = None) -> dict[str, Any]:
-    """The ``config.json`` content for ``model``."""
+def checkpoint_config(
+    model: EmoNet, extra: dict | None = None, digest: str | None = None
+) -> dict[str, Any]:
+    """The ``config.json`` content for ``model`` (``digest``: SHA-256 of its weights file)."""
     from emonet import __version__
 
     config = dataclasses.asdict(model.config)
+    weights = {"file": WEIGHTS_FILE, "sha256": digest} if digest is not None else None
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -57,20 +118,24 @@ def checkpoint_config(model: EmoNet, extra: dict | None = None) -> dict[str, Any
         "frontend": config["frontend"],
         "corpora": [{"name": c, "labels": list(labels)} for c, labels in model.corpora.items()],
         "extra": extra or {},
+        **({"weights": weights} if weights is not None else {}),
     }
 
 
 def save_checkpoint(model: EmoNet, folder: str | Path, extra: dict | None = None) -> Path:
-    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created); returns it."""
-    from safetensors.torch import save_file
+    """Write ``config.json`` (with the weights' SHA-256) and ``model.safetensors`` into
+    ``folder`` (created); returns it."""
+    from safetensors.torch import save
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    meta = checkpoint_config(model, extra)
-    text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"  # fails early if not JSON
+    json.dumps(checkpoint_config(model, extra))  # fails early, before any file, if not JSON
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
-    _replace_atomically(folder / WEIGHTS_FILE, lambda p: save_file(tensors, str(p), header))
+    data = save(tensors, header)
+    meta = checkpoint_config(model, extra, weights_file_sha256(data))
+    text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
+    _replace_atomically(folder / WEIGHTS_FILE, lambda p: p.write_bytes(data))
     _replace_atomically(folder / CONFIG_FILE, lambda p: p.write_text(text, encoding="utf-8"))
     return folder
 
@@ -113,10 +178,12 @@ def load_checkpoint(
     """Rebuild the model of a checkpoint folder and load its weights (in eval mode).
 
     ``labels``: expected ordered label lists per corpus; a corpus missing from the checkpoint or
-    with other labels raises CheckpointError. ``model.checkpoint_extra`` holds the saved ``extra``.
+    with other labels raises CheckpointError. The weights must match the SHA-256 recorded in
+    ``config.json`` (when there is one) and be finite, else CheckpointError naming the file.
+    ``model.checkpoint_extra`` holds the saved ``extra``.
     """
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     folder = Path(folder)
     meta = read_checkpoint_config(folder)
@@ -147,9 +214,23 @@ def load_checkpoint(
     if not weights.is_file():
         raise CheckpointError(f"{folder}: no {WEIGHTS_FILE}")
     try:
-        tensors = load_file(str(weights))
-    except (SafetensorError, OSError) as exc:
+        data = weights.read_bytes()
+    except OSError as exc:
         raise CheckpointError(f"{weights}: cannot read ({exc})") from None
+    saved = meta.get("weights")  # absent in checkpoints written before the digest existed
+    recorded = saved.get("sha256") if isinstance(saved, dict) else None
+    actual = weights_file_sha256(data)
+    if recorded is not None and actual != recorded:
+        raise CheckpointError(
+            f"{weights}: the file's SHA-256 {actual[:16]}… differs from the "
+            f"{str(recorded)[:16]}… recorded in {CONFIG_FILE}: the weights were changed or damaged "
+            "after they were saved"
+        )
+    try:
+        tensors = load(data)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights}: cannot read ({exc})") from None
+    del data
     expected_state = model.state_dict()
     missing = [k for k in expected_state if k not in tensors]
     unexpected = [k for k in tensors if k not in expected_state]
@@ -168,6 +249,7 @@ def load_checkpoint(
             raise CheckpointError(
                 f"{weights}: tensor {k} has dtype {v.dtype}, expected {want.dtype}"
             )
+    _check_finite(weights, tensors)
     model.load_state_dict(tensors, strict=True)
     model.checkpoint_extra = meta.get("extra") or {}
     return model.to(device).eval()
@@ -177,8 +259,11 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "CheckpointError",
+    "CheckpointNotFound",
     "checkpoint_config",
     "load_checkpoint",
     "read_checkpoint_config",
+    "resolve_checkpoint",
     "save_checkpoint",
+    "weights_file_sha256",
 ]
