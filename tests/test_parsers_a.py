@@ -275,7 +275,9 @@ def test_turev_miniature(tmp_path):
             "Calm/1234_sk_algi.wav",
             "Happy/1358_mt_beste.WAV",
             "Sad/7895_hl_cay.wav",
+            "Sad/7895_hl_ogul1.wav",  # a digit in the word, as in the real copy
             "Sad/1984_kz_dil.wav",
+            "Sad/7895_hl_12.wav",
             "Angry/readme.wav",
         ],
         sr=44_100,
@@ -290,15 +292,19 @@ def test_turev_miniature(tmp_path):
         ("1234_sk_algi.wav", "calm", "1234"),
         ("1358_mt_beste.WAV", "happy", "1358"),
         ("7895_hl_cay.wav", "sad", "7895"),
+        ("7895_hl_ogul1.wav", "sad", "7895"),
     }
+    assert {i.extra["word"] for i in res.items if i.speaker == "7895"} == {"cay", "ogul1"}
     assert skips(res, root) == {
         other: "outside 'Sound Source/' (a filtered copy from the repository's model outputs)",
         "Sound Source/Sad/1984_kz_dil.wav": "emotion code kz (angry) disagrees with its folder Sad",
+        "Sound Source/Sad/7895_hl_12.wav": "file name does not follow the scheme "
+        "<speaker>_<code>_<word> (e.g. 1157_kz_acik)",
         "Sound Source/Angry/readme.wav": "file name does not follow the scheme "
         "<speaker>_<code>_<word> (e.g. 1157_kz_acik)",
     }
     # Given the emotion folders directly (one level lower), everything there is read.
-    assert len(get_corpus("turev").parse(src).items) == 4
+    assert len(get_corpus("turev").parse(src).items) == 5
 
 
 # --- BAVED -------------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name, wa
 CODES = {"kz": "angry", "sk": "calm", "mt": "happy", "hl": "sad"}
 """Turkish codes in the names: kızgın, sakin, mutlu, hüzünlü."""
 
-PATTERN = re.compile(r"(?P<speaker>\d+)_(?P<code>[a-z]{2})_(?P<word>[a-z]+)", re.IGNORECASE)
+PATTERN = re.compile(
+    r"(?P<speaker>\d+)_(?P<code>[a-z]{2})_(?P<word>[a-z0-9]*[a-z][a-z0-9]*)", re.IGNORECASE
+)
+"""The word may hold digits (the real copy has ``7895_hl_ogul1.wav``), but needs a letter."""
 SOURCE_FOLDER = "sound source"
 
 
