@@ -232,7 +232,7 @@ def test_same_seed_same_result_and_refuses_to_overwrite(real_emoset, tmp_path):
     b = train(config_from_dict({**cfg, "out": str(tmp_path / "b")}), show_progress=False)
     da, db = (json.loads((r / "DONE.json").read_text())["replicas"][0] for r in (a, b))
     assert da == db
-    with pytest.raises(TrainingError, match="already holds a run; use --resume"):
+    with pytest.raises(ConfigError, match="already holds a run; use --resume"):
         train(config_from_dict(cfg), show_progress=False)
 
 

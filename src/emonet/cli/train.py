@@ -23,19 +23,29 @@ def train_command(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Train in one of the modes scratch, multi, finetune, last-layer, adapters."""
-    from emonet.train.config import ConfigError, load_config
-    from emonet.train.loop import describe_failure, train
+    import json
 
+    from emonet.audio import AudioError
+    from emonet.corpora.emoset import EmoSetError
+    from emonet.locking import LockedError
+    from emonet.model.checkpoint import CheckpointError
+    from emonet.train.config import ConfigError, load_config
+    from emonet.train.loop import TrainingError, train
+
+    user_errors = (
+        ConfigError,
+        TrainingError,
+        EmoSetError,
+        LockedError,
+        CheckpointError,
+        AudioError,
+    )
     try:
         cfg = load_config(config, set_ or [])
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    try:
         run = train(cfg, resume=resume, show_progress=not quiet)
-    except Exception as exc:  # every failure gets one clear line; tracebacks are for bugs
-        from emonet.train.loop import TrainingError
-
-        if isinstance(exc, (ConfigError, TrainingError)) or "EmoSet" in type(exc).__name__:
-            raise fail(describe_failure(exc)) from None
-        raise
+    except user_errors as exc:  # one clear line; anything else is a bug and keeps its traceback
+        raise fail(str(exc)) from None
+    done = json.loads((run / "DONE.json").read_text())
     typer.echo(f"run folder: {run}")
+    typer.echo(f"best devel UAR: {done['best_devel_uar']:.3f} ({run / 'checkpoints' / 'best'})")
+    typer.echo(f"next: emonet evaluate {run} {cfg.data.emoset}")

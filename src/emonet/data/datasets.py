@@ -1,5 +1,4 @@
-"""Datasets over one EmoSet partition: random fixed-length crops for training, whole utterances
-(or fixed windows) for scoring."""
+"""Datasets over one EmoSet partition: whole utterances for scoring (training crops: feeder.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from emonet.audio import SAMPLE_RATE
 from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, subset
 from emonet.data.cache import AudioCache
 
@@ -38,36 +36,6 @@ def load_partition(
         cache_file = Path(cache_dir) / f"{corpus.name}-{partition}{suffix}.f32"
     cache = AudioCache.build(files, cache_file, show_progress, f"decode {corpus.name}/{partition}")
     return cache, labels, list(table["file"])
-
-
-class CropDataset(Dataset):
-    """Random crops of ``window`` seconds; shorter utterances are zero-padded (length kept)."""
-
-    def __init__(self, cache: AudioCache, labels: Sequence[int], window: float, seed: int = 0):
-        self.cache, self.labels = cache, np.asarray(labels)
-        self.window = round(window * SAMPLE_RATE)
-        self.seed = seed
-        self.epoch = 0
-
-    def __len__(self) -> int:
-        return len(self.cache)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Crops depend on (seed, epoch, index) only, so runs are reproducible and resumable."""
-        self.epoch = epoch
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
-        n = self.cache.length(i)
-        out = np.zeros(self.window, np.float32)
-        if n > self.window:
-            rng = np.random.default_rng((self.seed, self.epoch, i))
-            start = int(rng.integers(0, n - self.window + 1))
-            out[:] = self.cache.get(i, start, start + self.window)
-            length = self.window
-        else:
-            out[:n] = self.cache.get(i)
-            length = n
-        return torch.from_numpy(out), length, int(self.labels[i])
 
 
 class UtteranceDataset(Dataset):

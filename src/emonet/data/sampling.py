@@ -35,3 +35,50 @@ def corpus_schedule(
     p = weights / weights.sum()
     rng = np.random.default_rng(seed)
     return [names[i] for i in rng.choice(len(names), size=steps, p=p)]
+
+
+def epoch_batches(
+    n: int, batch: int, seed: int, epoch: int, key: int, world: int = 1
+) -> list[np.ndarray]:
+    """Shuffled index batches of one pass over ``n`` items, a function of its arguments only.
+
+    A last batch too small to give every process two items is dropped (one item breaks batch
+    norm); every process computes the same plan, so they agree on it.
+    """
+    perm = np.random.default_rng((seed, epoch, key, 17)).permutation(n)
+    batches = [perm[i : i + batch] for i in range(0, n, batch)]
+    if len(batches) > 1 and len(batches[-1]) < 2 * world:
+        batches.pop()
+    return batches
+
+
+def epoch_plan(
+    sizes: Mapping[str, int],
+    batch: int,
+    seed: int,
+    epoch: int,
+    steps: int | None = None,
+    strategy: str = "round-robin",
+    temperature: float = 1.0,
+    world: int = 1,
+) -> list[tuple[str, np.ndarray]]:
+    """(corpus, global batch indices) for every step of one epoch; a function of its arguments.
+
+    One corpus: one shuffled pass. Several (``steps`` given): ``steps`` batches, the corpus of
+    each from :func:`corpus_schedule`; a corpus whose pass runs out starts a new shuffled pass.
+    """
+    names = list(sizes)
+    if steps is None:
+        (name,) = names
+        return [(name, b) for b in epoch_batches(sizes[name], batch, seed, epoch, 0, world)]
+    order = corpus_schedule(sizes, steps, strategy, temperature, seed=seed * 7919 + epoch)
+    queues: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    passes = dict.fromkeys(names, 0)
+    plan = []
+    for n in order:
+        if not queues[n]:
+            key = names.index(n) + 1
+            queues[n] = epoch_batches(sizes[n], batch, seed, epoch * 1000 + passes[n], key, world)
+            passes[n] += 1
+        plan.append((n, queues[n].pop(0)))
+    return plan

@@ -12,6 +12,7 @@ frames, so the padding of a batch does not change them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,24 +110,30 @@ class LogMel(nn.Module):
 
     def forward(
         self, waves: torch.Tensor, lengths: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-mel spectrogram ``(B, 1, n_mels, frames)`` and valid frames per item ``(B,)``."""
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Log-mel spectrogram ``(B, 1, n_mels, frames)`` and valid frames per item ``(B,)``
+        (None when ``lengths`` is None: every frame is valid and nothing needs masking)."""
         if waves.ndim != 2:
             raise ValueError(f"waves: expected (batch, samples), got shape {tuple(waves.shape)}")
         c = self.config
         batch, total = waves.shape
-        if lengths is None:
-            lengths = torch.full((batch,), total, dtype=torch.long, device=waves.device)
-        lengths = lengths.to(device=waves.device, dtype=torch.long)
-        if lengths.shape != (batch,):
-            raise ValueError(f"lengths: expected shape ({batch},), got {tuple(lengths.shape)}")
-        with torch.autocast(waves.device.type, enabled=False):
+        if lengths is not None:
+            lengths = lengths.to(device=waves.device, dtype=torch.long)
+            if lengths.shape != (batch,):
+                raise ValueError(f"lengths: expected shape ({batch},), got {tuple(lengths.shape)}")
+        device = waves.device.type
+        full_precision = (
+            torch.autocast(device, enabled=False)
+            if torch.amp.is_autocast_available(device)
+            else nullcontext()
+        )
+        with full_precision:
             # float32, or float64 when the module was converted to double (for exact checks)
             dtype = torch.float64 if self.filterbank.dtype == torch.float64 else torch.float32
             x = waves.to(dtype)
-            if c.center or bool((lengths < c.n_fft).any()):
-                # Short clips are zero-padded (and centring pads with zeros): whatever the
-                # batch holds past an item's length must not enter its frames.
+            # Whatever the batch holds past an item's length must not enter its frames (masked
+            # always: asking whether any item is short would wait for the device every step).
+            if lengths is not None:
                 keep = torch.arange(total, device=x.device) < lengths[:, None]
                 x = torch.where(keep, x, x.new_zeros(()))
             if c.center:
@@ -137,7 +144,7 @@ class LogMel(nn.Module):
             mel.add_(c.log_offset).log_()
         spec = mel.transpose(1, 2).unsqueeze(1)  # (B, 1, n_mels, frames)
         spec = spec.contiguous(memory_format=torch.channels_last)
-        return spec, self.frame_lengths(lengths)
+        return spec, None if lengths is None else self.frame_lengths(lengths)
 
     def _mel(self, x: torch.Tensor) -> torch.Tensor:
         """Mel energies ``(B, frames, n_mels)`` of zero-padded float32 waveforms ``(B, T)``."""

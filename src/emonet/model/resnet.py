@@ -143,9 +143,7 @@ class WideResNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Features ``(B, C, F', T')`` and their valid time steps ``(B,)`` (None: all valid)."""
         x = x.contiguous(memory_format=torch.channels_last)
-        lengths = frame_lengths
-        if lengths is not None and bool((lengths >= x.shape[-1]).all()):
-            lengths = None  # nothing to mask: skip the multiplications
+        lengths = frame_lengths  # None (nothing padded) skips the masks; no device sync here
         mask = None if lengths is None else time_mask(lengths, x.shape[-1], x.dtype)
         x = apply_mask(x, mask)
         x = apply_mask(self.stem(x, corpus), mask)

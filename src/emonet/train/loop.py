@@ -1,56 +1,65 @@
-"""The training loop: every mode of the paper, on one CPU or many GPUs, resumable.
+"""The training loop: every mode of the paper, on one CPU or many GPUs, resumable exactly.
 
-Read top to bottom: set up the engine (Lightning Fabric), the data (decoded once), the model for
-the mode, the optimiser groups; then stages of epochs (the reference schedule has three learning
-rates, each until devel UAR stops improving) with evaluation, checkpoints and metrics. All
-randomness of an epoch derives from (seed, epoch), so a run resumed from ``checkpoints/last``
-retraces the interrupted epoch exactly.
+Read top to bottom: :func:`train` takes the run folder's lock and launches the processes
+(Lightning Fabric); :func:`_worker` sets up data, model and optimiser and runs epochs until the
+:class:`Schedule` says the run is over; :func:`run_epoch` takes one epoch's steps, each
+:func:`train_step`. The data of every step is cut on the model's device (:class:`CropFeeder`),
+losses and the finiteness check stay on the device, and the host waits for the device once per
+epoch, when the epoch's numbers are logged. Checkpoints and the resume rules live in
+:class:`RunFolder`; the counters that shape a run's future in :class:`RunState`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import shutil
+import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from emonet.corpora.emoset import EmoSetError, open_emoset
-from emonet.data.datasets import CropDataset, UtteranceDataset, collate_padded, load_partition
-from emonet.data.sampling import corpus_schedule
+from emonet.corpora.emoset import open_emoset
+from emonet.data.datasets import UtteranceDataset, load_partition
+from emonet.data.feeder import CropFeeder
+from emonet.data.sampling import epoch_batches, epoch_plan
 from emonet.evaluate.metrics import uar
 from emonet.evaluate.scoring import predict_dataset
-from emonet.model import EmoNet, create_model, load_checkpoint, save_checkpoint
+from emonet.locking import exclusive_lock
+from emonet.model import EmoNet, create_model, load_checkpoint
 from emonet.runtime import keep_freed_memory
-from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
+from emonet.train.config import ConfigError, TrainConfig
 from emonet.train.losses import balanced_class_weights, make_loss
-from emonet.train.state import (
-    MetricsLog,
-    load_trainer_state,
-    optimizer_from_tensors,
-    save_trainer_state,
-)
+from emonet.train.run_folder import RunFolder
+from emonet.train.schedule import Schedule
+from emonet.train.state import MetricsLog, RunState, load_trainer_state
 
 
 class TrainingError(RuntimeError):
-    """Training cannot go on (non-finite loss, incompatible resume state, …)."""
+    """Training cannot go on (non-finite loss, replicas that drifted apart, …)."""
 
 
 @dataclass
 class CorpusData:
-    """Decoded train/devel audio of one corpus and its training crops."""
+    """One corpus's training crops (on the training device), devel utterances and loss."""
 
     name: str
     labels: list[str]
-    train: CropDataset
+    train: CropFeeder
     devel: UtteranceDataset
+    loss: torch.nn.Module
 
 
 def adapter_weight_decay(n_train: int) -> float:
@@ -64,22 +73,11 @@ def adapter_weight_decay(n_train: int) -> float:
     return 5e-3
 
 
-def _epoch_batches(
-    n: int, batch: int, seed: int, epoch: int, key: int, world: int = 1
-) -> list[np.ndarray]:
-    """Shuffled index batches of one pass, a function of (seed, epoch, key) only.
-
-    A last batch too small to give every process two items is dropped (one item breaks batch
-    norm); every process computes the same plan, so they agree on it.
-    """
-    perm = np.random.default_rng((seed, epoch, key, 17)).permutation(n)
-    batches = [perm[i : i + batch] for i in range(0, n, batch)]
-    if len(batches) > 1 and len(batches[-1]) < 2 * world:
-        batches.pop()
-    return batches
-
-
-def _load_data(cfg: TrainConfig, show_progress: bool) -> dict[str, CorpusData]:
+def load_data(
+    cfg: TrainConfig, device: torch.device, show_progress: bool = False
+) -> dict[str, CorpusData]:
+    """Decode each corpus's train and devel partitions; training audio goes where
+    ``data.placement`` says (the device on GPUs by default)."""
     emoset = open_emoset(cfg.data.emoset)
     missing = [c for c in cfg.data.corpora if c not in emoset]
     if missing:
@@ -87,26 +85,41 @@ def _load_data(cfg: TrainConfig, show_progress: bool) -> dict[str, CorpusData]:
             f"data.corpora: {missing} not found in EmoSet {cfg.data.emoset} "
             f"(it holds: {sorted(emoset) or 'nothing'})"
         )
+    placement = cfg.data.placement
+    if placement == "auto":
+        placement = "host" if device.type == "cpu" else "device"
+    feed_device = device if placement == "device" else torch.device("cpu")
+    dtype = getattr(torch, cfg.data.device_dtype) if feed_device.type != "cpu" else torch.float32
     cache_dir = Path(cfg.out) / "cache" if cfg.data.cache == "mmap" else None
     out = {}
     for k, name in enumerate(cfg.data.corpora):
         corpus = emoset[name]
-        tr_cache, tr_labels, _ = load_partition(
-            corpus, "train", cache_dir, show_progress, cfg.data.limit
+        parts = {
+            p: load_partition(corpus, p, cache_dir, show_progress, cfg.data.limit)
+            for p in ("train", "devel")
+        }
+        (train_audio, train_y, _), (devel_audio, devel_y, _) = parts["train"], parts["devel"]
+        weight = None
+        if cfg.loss.class_weights:
+            weight = balanced_class_weights(train_y, len(corpus.labels))
+        loss = make_loss(
+            cfg.loss.name,
+            weight,
+            cfg.loss.focal_gamma,
+            cfg.loss.focal_alpha,
+            cfg.loss.label_smoothing,
         )
-        dv_cache, dv_labels, _ = load_partition(
-            corpus, "devel", cache_dir, show_progress, cfg.data.limit
+        feeder = CropFeeder(
+            train_audio, train_y, cfg.data.window, cfg.seed * 1000 + k, feed_device, dtype
         )
         out[name] = CorpusData(
-            name,
-            corpus.labels,
-            CropDataset(tr_cache, tr_labels, cfg.data.window, seed=cfg.seed * 1000 + k),
-            UtteranceDataset(dv_cache, dv_labels),
+            name, corpus.labels, feeder, UtteranceDataset(devel_audio, devel_y), loss.to(device)
         )
     return out
 
 
-def _build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
+def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
+    """The model of the mode, on the CPU: new (scratch, multi) or from ``init`` (transfer)."""
     if cfg.mode in ("scratch", "multi"):
         torch.manual_seed(cfg.seed)
         # the training window is the avgpool head's input size (attention heads ignore it)
@@ -127,11 +140,16 @@ def _build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
             torch.manual_seed(cfg.seed)
             model.add_corpus(c.name, c.labels)
     model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
+    if not cfg.engine.channels_last:
+        model.to(memory_format=torch.contiguous_format)
     return model
 
 
-def _param_groups(model: EmoNet, cfg: TrainConfig, data: dict[str, CorpusData]) -> list[dict]:
-    """Trainable parameters in groups: adapters (decay by corpus size), norms/biases, the rest."""
+def make_optimizer(
+    model: EmoNet, cfg: TrainConfig, data: dict[str, CorpusData]
+) -> torch.optim.Optimizer:
+    """SGD (reference) or AdamW (cosine) over the trainable parameters, in decay groups:
+    adapters (by their corpus's size), norms and biases (none), the rest."""
     wd_auto = cfg.optim.adapter_weight_decay == "auto"
     groups: dict[tuple[str, float], list[torch.nn.Parameter]] = {}
     for name, p in model.named_parameters():
@@ -140,8 +158,7 @@ def _param_groups(model: EmoNet, cfg: TrainConfig, data: dict[str, CorpusData]) 
         corpus = model.corpus_of_parameter(name)
         if model.is_adapter_parameter(name):
             if wd_auto:
-                n = len(data[corpus].train) if corpus in data else 0
-                wd = adapter_weight_decay(n)
+                wd = adapter_weight_decay(len(data[corpus].train) if corpus in data else 0)
             else:
                 wd = float(cfg.optim.adapter_weight_decay)
             key = ("adapter", wd)
@@ -150,23 +167,27 @@ def _param_groups(model: EmoNet, cfg: TrainConfig, data: dict[str, CorpusData]) 
         else:
             key = ("weight", cfg.optim.weight_decay)
         groups.setdefault(key, []).append(p)
-    return [
+    params = [
         {"params": ps, "weight_decay": wd, "name": f"{kind}@{wd:g}"}
         for (kind, wd), ps in groups.items()
     ]
-
-
-def _make_optimizer(params: list[dict], cfg: TrainConfig, lr: float) -> torch.optim.Optimizer:
     if cfg.optim.schedule == "reference":
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.optim.momentum)
-    return torch.optim.AdamW(params, lr=lr)
+        return torch.optim.SGD(params, lr=cfg.optim.lr_stages[0], momentum=cfg.optim.momentum)
+    return torch.optim.AdamW(params, lr=cfg.optim.lr)
 
 
 def evaluate_devel(
-    model: EmoNet, corpus: CorpusData, batch_size: int, window: float, autocast
+    model: EmoNet,
+    corpus: CorpusData,
+    batch_size: int,
+    window: float,
+    autocast,
+    device: torch.device | str | None = None,
 ) -> tuple[float, float, float]:
     """(UAR, accuracy, loss) on devel: whole utterances, or averaged windows for the avgpool head."""
-    logits = predict_dataset(model, corpus.devel, corpus.name, batch_size, window, autocast)
+    logits = predict_dataset(
+        model, corpus.devel, corpus.name, batch_size, window, autocast, device=device
+    )
     y = corpus.devel.labels
     loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.as_tensor(np.array(y)))
     p = logits.argmax(1)
@@ -176,21 +197,20 @@ def evaluate_devel(
 def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) -> Path:
     """Train according to ``cfg``; returns the run folder. Launches DDP processes when asked.
 
-    ``resume`` continues from ``checkpoints/last``; resuming a finished run does nothing.
+    ``resume`` continues from ``checkpoints/last`` with the same settings; resuming a finished
+    run does nothing. A second process training into the same folder is refused.
     """
     from lightning_fabric import Fabric
 
-    if resume and (Path(cfg.out) / "DONE.json").is_file():
+    folder = RunFolder(cfg.out)
+    if resume and folder.is_done():
         Console().print(f"{cfg.out} has already finished; nothing to resume")
-        return Path(cfg.out)
+        return folder.path
     if cfg.init:
         _crop_to_checkpoint_window(cfg)
-
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
     if strategy == "auto" and world > 1:
-        import os
-
         strategy = "ddp" if "LOCAL_RANK" in os.environ else "ddp_spawn"
     fabric = Fabric(
         accelerator=cfg.engine.accelerator,
@@ -199,8 +219,13 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
         precision=cfg.engine.precision,
         strategy=strategy,
     )
-    out = fabric.launch(_train_worker, cfg, resume, show_progress)
-    return Path(out) if out is not None else Path(cfg.out)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 holds the lock
+        fabric.launch(_worker, cfg, resume, show_progress)
+        return folder.path
+    folder.path.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(folder.lock, f"run folder {folder.path}"):
+        fabric.launch(_worker, cfg, resume, show_progress)
+    return folder.path
 
 
 def _crop_to_checkpoint_window(cfg: TrainConfig) -> None:
@@ -217,232 +242,304 @@ def _crop_to_checkpoint_window(cfg: TrainConfig) -> None:
         cfg.data.window = float(model["window"])
 
 
-def _train_worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
-    if cfg.engine.accelerator == "cpu":
-        keep_freed_memory()
+def configure_backends(cfg: TrainConfig, device: torch.device) -> None:
+    """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32)."""
     if cfg.engine.threads:
         torch.set_num_threads(cfg.engine.threads)
-    rank0 = fabric.global_rank == 0
+    if device.type == "cpu":
+        keep_freed_memory()
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark
+        torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
+        torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
+
+
+def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
+    """One process's whole run."""
+    rank0, world = fabric.global_rank == 0, fabric.world_size
     console = Console(quiet=not rank0)
-    run = Path(cfg.out)
-    last_dir, best_dir = run / "checkpoints" / "last", run / "checkpoints" / "best"
+    folder = RunFolder(cfg.out)
     if rank0:
-        if run.exists() and not resume and (last_dir / "trainer_state.json").exists():
-            raise TrainingError(
-                f"{run} already holds a run; use --resume to continue it or another out"
-            )
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "checkpoints").mkdir(exist_ok=True)
-        dump_config(cfg, run / "config.yaml")
+        folder.start(cfg, resume)
     fabric.barrier()
+    device = fabric.device
+    configure_backends(cfg, device)
 
-    data = _load_data(cfg, show_progress and rank0)
-    model = _build_model(cfg, data)
+    data = load_data(cfg, device, show_progress and rank0)
+    net = build_model(cfg, data)
+    state = RunState()
+    resuming = resume and folder.has_state()
+    if resuming:
+        net.load_state_dict(load_checkpoint(folder.last).state_dict())
+    if cfg.engine.sync_batchnorm and world > 1:
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    model = torch.compile(net) if cfg.engine.compile else net
+    if cfg.engine.compile:
+        torch._dynamo.config.cache_size_limit = max(8, 4 * len(data))  # a graph per corpus
+    model = fabric.setup_module(model)
+    optimizer = fabric.setup_optimizers(make_optimizer(net, cfg, data))
+    scaler = getattr(fabric.strategy.precision, "scaler", None)
+    if resuming:
+        state = load_trainer_state(folder.last, optimizer, scaler)
+        console.print(f"resuming {folder.path} at stage {state.stage + 1}, epoch {state.epoch}")
+
     names = list(data)
-    loss_fns = {}
-    for c in data.values():
-        weight = (
-            balanced_class_weights(c.train.labels, len(c.labels))
-            if cfg.loss.class_weights
-            else None
-        )
-        loss_fns[c.name] = make_loss(
-            cfg.loss.name,
-            weight,
-            cfg.loss.focal_gamma,
-            cfg.loss.focal_alpha,
-            cfg.loss.label_smoothing,
-        )
-
-    stages = cfg.optim.lr_stages if cfg.optim.schedule == "reference" else [cfg.optim.lr]
-    state = {
-        "stage": 0,
-        "epoch": 0,
-        "step": 0,
-        "best_uar": -1.0,
-        "stage_best": -1.0,
-        "bad_epochs": 0,
-    }
-    params = _param_groups(model, cfg, data)
-    optimizer = _make_optimizer(params, cfg, stages[0])
-    if resume:
-        if not (last_dir / "trainer_state.json").exists():
-            raise TrainingError(f"--resume: no checkpoint to resume in {last_dir}")
-        loaded = load_checkpoint(last_dir)
-        model.load_state_dict(loaded.state_dict())
-        model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
-        tensors, meta = load_trainer_state(last_dir)
-        optimizer = _make_optimizer(params, cfg, stages[meta["stage"]])
-        optimizer_from_tensors(optimizer, tensors, meta.pop("optimizer"))
-        state.update({k: meta[k] for k in state})
-        console.print(f"resuming {run} at stage {state['stage'] + 1}, epoch {state['epoch']}")
-
-    model, optimizer = fabric.setup(model, optimizer)
-    module: EmoNet = model.module if hasattr(model, "module") else model
-    log = MetricsLog(run, enabled=rank0)
-    log.truncate_after(state["epoch"])
-    world, rank = fabric.world_size, fabric.global_rank
-
-    def save(folder: Path, with_state: bool) -> None:
-        if rank0:
-            tmp = folder.with_name(f".{folder.name}.tmp")
-            if tmp.exists():
-                shutil.rmtree(tmp)
-            save_checkpoint(module, tmp, extra={"train_config": to_dict(cfg)})
-            if with_state:
-                save_trainer_state(tmp, optimizer, state)
-            old = folder.with_name(f".{folder.name}.old")
-            if folder.exists():
-                folder.replace(old)
-            tmp.replace(folder)
-            if old.exists():
-                shutil.rmtree(old)
-        fabric.barrier()
-
-    def reload_best() -> None:
-        best = load_checkpoint(best_dir)
-        module.load_state_dict(best.state_dict())
-
-    steps_per_epoch = (
-        cfg.multi.steps_per_epoch * len(names)
-        if cfg.mode == "multi"
-        else len(_epoch_batches(len(data[names[0]].train), cfg.data.batch_size, 0, 0, 0, world))
+    multi_steps = cfg.multi.steps_per_epoch * len(names) if cfg.mode == "multi" else None
+    steps_per_epoch = multi_steps or len(
+        epoch_batches(len(data[names[0]].train), cfg.data.batch_size, 0, 0, 0, world)
     )
-    total_epochs = cfg.optim.max_epochs
+    schedule = Schedule(cfg.optim, steps_per_epoch)
+    _set_lr(optimizer, schedule.lr(state))
+    log = MetricsLog(folder.path, enabled=rank0)
+    log.truncate_after(state.epoch)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
     )
-    autocast = fabric.autocast
-    with Progress(*columns, disable=not (show_progress and rank0), console=console) as progress:
-        while state["stage"] < len(stages):
-            while True:
-                epoch = state["epoch"]
-                stage_epoch = epoch  # epochs are counted across stages
-                if cfg.optim.schedule == "cosine" and epoch >= total_epochs:
-                    break
-                t0 = time.time()
-                for c in data.values():
-                    c.train.set_epoch(epoch)
-                torch.manual_seed(cfg.seed * 100_003 + epoch * 31 + rank)  # dropout of this epoch
-                plan = _epoch_plan(cfg, data, epoch, world)
-                task = progress.add_task(
-                    f"stage {state['stage'] + 1}/{len(stages)} epoch {epoch + 1}", total=len(plan)
+    progress = Progress(*columns, disable=not (show_progress and rank0), console=console)
+    with progress:
+        while not state.finished:
+            t0 = time.perf_counter()
+            plan = epoch_plan(
+                {n: len(c.train) for n, c in data.items()},
+                cfg.data.batch_size,
+                cfg.seed,
+                state.epoch,
+                multi_steps,
+                cfg.multi.sampling,
+                cfg.multi.temperature,
+                world,
+            )
+            description = (
+                f"stage {state.stage + 1}/{schedule.stages} epoch {state.epoch + 1}"
+                f"/{schedule.epoch_limit(state)}"
+            )
+            task = progress.add_task(description, total=len(plan))
+            start = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            first_step = state.step
+            stats = run_epoch(
+                fabric, model, net, optimizer, data, plan, schedule, state, cfg.seed,
+                partial(progress.advance, task),
+            ).read(fabric)  # fmt: skip
+            progress.remove_task(task)
+            if stats.first_bad is not None:
+                net.load_state_dict(start)
+                _save(fabric, folder, folder.last_good, net, cfg)
+                corpus = plan[stats.first_bad][0]
+                raise TrainingError(
+                    f"non-finite loss or gradients at step {first_step + stats.first_bad} (epoch "
+                    f"{state.epoch + 1}, corpus {corpus}); the weights from the start of that "
+                    f"epoch are in {folder.last_good}"
                 )
-                sums = {n: [0.0, 0] for n in names}
-                model.train()
-                wait, samples, t_loop = 0.0, 0, time.perf_counter()
-                for corpus, idx in plan:
-                    t_data = time.perf_counter()
-                    ds = data[corpus].train
-                    mine = np.array_split(idx, world)[rank] if world > 1 else idx
-                    waves, lengths, labels = collate_padded([ds[int(i)] for i in mine])
-                    waves, lengths, labels = (fabric.to_device(t) for t in (waves, lengths, labels))
-                    wait += time.perf_counter() - t_data
-                    samples += len(idx)
-                    if cfg.optim.schedule == "cosine":
-                        _set_lr(optimizer, _cosine_lr(cfg, state["step"], steps_per_epoch))
-                    # batch-norm statistics before this step: restored if the step goes non-finite
-                    buffers = {n: b.detach().clone() for n, b in module.named_buffers()}
-                    logits = model(waves, lengths, corpus=corpus)
-                    loss = loss_fns[corpus](logits.float(), labels)
-                    optimizer.zero_grad(set_to_none=True)
-                    fabric.backward(loss)
-                    module.drop_other_corpus_grads(corpus)
-                    if cfg.engine.precision == "16-mixed":  # the scaler unscales, skips inf steps
-                        if cfg.optim.grad_clip:
-                            fabric.clip_gradients(model, optimizer, max_norm=cfg.optim.grad_clip)
-                        norm = 0.0
-                    else:
-                        norm = _grad_norm(module, cfg.optim.grad_clip)
-                    if not _all_finite(fabric, loss, norm):
-                        # parameters are still those of the last finite step; statistics too
-                        module.load_state_dict(buffers, strict=False)
-                        save(run / "checkpoints" / "last-good", with_state=False)
-                        raise TrainingError(
-                            f"non-finite loss {loss.item()} (gradient norm {norm:.3g}) at step "
-                            f"{state['step']} (epoch {epoch + 1}, corpus {corpus}); the last good "
-                            f"weights are in {run / 'checkpoints' / 'last-good'}"
-                        )
-                    optimizer.step()
-                    state["step"] += 1
-                    sums[corpus][0] += loss.item() * len(mine)
-                    sums[corpus][1] += len(mine)
-                    progress.advance(task)
-                progress.remove_task(task)
-                t_loop = time.perf_counter() - t_loop
-                state["epoch"] = epoch + 1
-                current_lr = optimizer.param_groups[0]["lr"]
-                scores = {}
-                if (epoch + 1) % cfg.eval_every == 0:
-                    for c in data.values():
-                        scores[c.name] = evaluate_devel(
-                            module, c, cfg.data.eval_batch_size, cfg.data.window, autocast
-                        )
-                seconds = time.time() - t0
-                for n in names:
-                    s, k = sums[n]
-                    row = {
-                        "epoch": epoch + 1,
-                        "stage": state["stage"] + 1,
-                        "step": state["step"],
-                        "lr": current_lr,
-                        "corpus": n,
-                        "train_loss": round(s / max(k, 1), 6),
-                        "seconds": round(seconds, 2),
-                        "samples_per_s": round(samples / t_loop, 3),
-                        "data_share": round(wait / t_loop, 5),
-                    }
-                    if n in scores:
-                        u, acc, dl = scores[n]
-                        row.update(
-                            devel_uar=round(u, 6),
-                            devel_accuracy=round(acc, 6),
-                            devel_loss=round(dl, 6),
-                        )
-                    log.log(row)
-                stop_stage = False
-                if scores:
-                    mean_uar = float(np.mean([scores[n][0] for n in names]))
-                    summary = " ".join(f"{n} {scores[n][0]:.3f}" for n in names)
-                    console.print(f"epoch {epoch + 1}: devel UAR {summary} (mean {mean_uar:.3f})")
-                    if mean_uar > state["best_uar"]:
-                        state["best_uar"] = mean_uar
-                        save(best_dir, with_state=False)
-                    if mean_uar > state["stage_best"] + cfg.optim.min_delta:
-                        state["stage_best"], state["bad_epochs"] = mean_uar, 0
-                    else:
-                        state["bad_epochs"] += 1
-                        stop_stage = state["bad_epochs"] >= cfg.optim.patience
-                epochs_in_stage = state.setdefault("stage_epochs", 0) + 1
-                state["stage_epochs"] = epochs_in_stage
-                if cfg.optim.schedule == "reference" and epochs_in_stage >= total_epochs:
-                    stop_stage = True
-                if stop_stage and cfg.optim.schedule == "reference":
-                    state["stage"] += 1
-                    state["stage_best"], state["bad_epochs"], state["stage_epochs"] = -1.0, 0, 0
-                    if best_dir.exists():
-                        reload_best()
-                    if state["stage"] < len(stages):
-                        _set_lr(optimizer, stages[state["stage"]])
-                        optimizer.state.clear()  # a new stage starts without old momentum
-                save(last_dir, with_state=True)
-                del stage_epoch
-                if stop_stage or (
-                    cfg.optim.schedule == "cosine" and state["epoch"] >= total_epochs
-                ):
-                    break
-            if cfg.optim.schedule == "cosine":
-                break
+            del start
+            state.epoch += 1
+            scores = {}
+            if state.epoch % cfg.eval_every == 0:
+                for c in data.values():
+                    scores[c.name] = evaluate_devel(
+                        net, c, cfg.data.eval_batch_size, cfg.data.window, fabric.autocast, device
+                    )
+            mean = float(np.mean([s[0] for s in scores.values()])) if scores else None
+            stage, lr = state.stage, optimizer.param_groups[0]["lr"]
+            outcome = schedule.after_epoch(state, mean)
+            seconds = time.perf_counter() - t0
+            for n in names:
+                row = {
+                    "epoch": state.epoch, "stage": stage + 1, "step": state.step, "lr": lr,
+                    "corpus": n, "train_loss": round(stats.losses[n], 6),
+                    "seconds": round(seconds, 2), "samples_per_s": round(stats.samples_per_s, 3),
+                    "data_share": round(stats.data_share, 5),
+                }  # fmt: skip
+                if n in scores:
+                    u, acc, dl = scores[n]
+                    row.update(devel_uar=round(u, 6), devel_accuracy=round(acc, 6))
+                    row.update(devel_loss=round(dl, 6))
+                log.log(row)
+            if scores:
+                summary = " ".join(f"{n} {scores[n][0]:.3f}" for n in names)
+                console.print(
+                    f"epoch {state.epoch}: devel UAR {summary} (mean {mean:.3f}, best "
+                    f"{state.best_uar:.3f}) · {stats.samples_per_s:.1f} samples/s"
+                )
+            if outcome.new_best:
+                _save(fabric, folder, folder.best, net, cfg)
+            if outcome.stage_over and not outcome.finished:
+                if folder.best.exists():
+                    net.load_state_dict(load_checkpoint(folder.best).state_dict())
+                optimizer.state.clear()  # a new stage starts without old momentum
+            _set_lr(optimizer, schedule.lr(state))
+            _save(fabric, folder, folder.last, net, cfg, state, optimizer, scaler)
     log.close()
-    digests = _check_replicas(fabric, module)
+    digests = _check_replicas(fabric, net)
     if rank0:
-        done = {"steps": state["step"], "best_devel_uar": state["best_uar"], "replicas": digests}
-        (run / "DONE.json").write_text(json.dumps(done, indent=2) + "\n")
+        done = {"steps": state.step, "best_devel_uar": state.best_uar, "replicas": digests}
+        (folder.path / "DONE.json").write_text(json.dumps(done, indent=2) + "\n")
     fabric.barrier()
-    return str(run)
+    return str(folder.path)
+
+
+@dataclass
+class EpochStats:
+    """What one epoch's steps report (read from the device once, at the epoch's end)."""
+
+    losses: dict[str, float]
+    samples_per_s: float
+    data_share: float
+    first_bad: int | None
+    """Index in the plan of the first step whose loss or gradients were not finite."""
+
+
+def run_epoch(
+    fabric,
+    model: torch.nn.Module,
+    net: EmoNet,
+    optimizer: torch.optim.Optimizer,
+    data: dict[str, CorpusData],
+    plan: list[tuple[str, np.ndarray]],
+    schedule: Schedule,
+    state: RunState,
+    seed: int,
+    advance=lambda: None,
+) -> EpochTotals:
+    """Take the steps of ``plan`` (this process's share of each batch); advances ``state.step``.
+
+    Item indices go to the device once; each step is a gather, a forward/backward and an update
+    with no host synchronisation (the totals stay on the device until read). Dropout is seeded
+    from ``(seed, epoch, rank)``.
+    """
+    world, rank = fabric.world_size, fabric.global_rank
+    device = next(net.parameters()).device  # fabric put the model there; everything follows
+    torch.manual_seed(seed * 100_003 + state.epoch * 31 + rank)
+    names = list(data)
+    mine = [np.array_split(idx, world)[rank] if world > 1 else idx for _, idx in plan]
+    bounds = np.cumsum([0, *map(len, mine)])
+    for c in data.values():
+        c.train.set_epoch(state.epoch)
+    index = torch.from_numpy(np.concatenate(mine))
+    flat = {dev: index.to(dev) for dev in {c.train.device for c in data.values()}}
+    loss_sums = torch.zeros(len(names), device=device)
+    counts = np.zeros(len(names))
+    big = len(plan)
+    first_bad = torch.full((), big, dtype=torch.long, device=device)
+    check_grads = fabric.strategy.precision.precision != "16-mixed"
+    clip = schedule.optim.grad_clip
+    net.train()
+    model.train()
+    wait, t_loop = 0.0, time.perf_counter()
+    for i, (corpus, _) in enumerate(plan):
+        t_data = time.perf_counter()
+        c = data[corpus]
+        idx = flat[c.train.device][bounds[i] : bounds[i + 1]]
+        waves, lengths, labels = (t.to(device, non_blocking=True) for t in c.train.batch(idx))
+        if not c.train.padded(mine[i]):
+            lengths = None  # no padding to mask: the same numbers, fewer operations
+        wait += time.perf_counter() - t_data
+        if schedule.optim.schedule == "cosine":
+            _set_lr(optimizer, schedule.lr(state))
+        loss, finite = train_step(
+            fabric, model, net, optimizer, c.loss, waves, lengths, labels, corpus, clip,
+            check_grads,
+        )  # fmt: skip
+        k = names.index(corpus)
+        loss_sums[k] += loss * len(labels)
+        counts[k] += len(labels)
+        first_bad = torch.where(finite, first_bad, first_bad.clamp(max=i))
+        state.step += 1
+        advance()
+    samples = sum(len(idx) for _, idx in plan)
+    return EpochTotals(names, loss_sums, counts, first_bad, len(plan), samples, wait, t_loop)
+
+
+@dataclass
+class EpochTotals:
+    """One epoch's sums, still on the device: :meth:`read` waits for the device, once."""
+
+    names: list[str]
+    loss_sums: torch.Tensor
+    counts: np.ndarray
+    first_bad: torch.Tensor
+    steps: int
+    samples: int
+    wait: float
+    started: float
+
+    def read(self, fabric) -> EpochStats:
+        """The epoch's numbers (agreed between processes on whether a step went non-finite)."""
+        first_bad = self.first_bad
+        if fabric.world_size > 1:
+            first_bad = fabric.all_reduce(first_bad, reduce_op="min")
+        sums, bad = self.loss_sums.tolist(), int(first_bad)
+        seconds = time.perf_counter() - self.started
+        return EpochStats(
+            losses={n: sums[k] / max(self.counts[k], 1) for k, n in enumerate(self.names)},
+            samples_per_s=self.samples / seconds,
+            data_share=self.wait / seconds,
+            first_bad=None if bad >= self.steps else bad,
+        )
+
+
+def train_step(
+    fabric,
+    model: torch.nn.Module,
+    net: EmoNet,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: torch.nn.Module,
+    waves: torch.Tensor,
+    lengths: torch.Tensor,
+    labels: torch.Tensor,
+    corpus: str,
+    clip: float | None = None,
+    check_grads: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on one corpus's batch: (loss, all finite) as device tensors.
+
+    Gradients of the other corpora's parameters are dropped (no momentum or decay on them).
+    Under 16-mixed, the gradient scaler unscales and skips non-finite steps itself.
+    """
+    logits = model(waves, lengths, corpus=corpus)
+    loss = loss_fn(logits.float(), labels)
+    optimizer.zero_grad(set_to_none=True)
+    fabric.backward(loss)
+    net.drop_other_corpus_grads(corpus)
+    finite = torch.isfinite(loss.detach())
+    if check_grads:
+        grads = [p.grad for p in net.parameters() if p.grad is not None]
+        if clip:
+            norm = torch.nn.utils.clip_grad_norm_(
+                [p for p in net.parameters() if p.grad is not None], clip
+            )
+        else:
+            norm = torch.nn.utils.get_total_norm(grads)
+        finite = finite & torch.isfinite(norm)
+    elif clip:
+        fabric.clip_gradients(model, optimizer, max_norm=clip)
+    optimizer.step()
+    return loss.detach(), finite
+
+
+def _save(
+    fabric,
+    folder: RunFolder,
+    where: Path,
+    net: EmoNet,
+    cfg: TrainConfig,
+    state: RunState | None = None,
+    optimizer=None,
+    scaler=None,
+) -> None:
+    """Rank 0 writes a checkpoint; every process waits for it."""
+    if fabric.global_rank == 0:
+        folder.save(where, net, cfg, state, optimizer, scaler)
+    fabric.barrier()
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for g in optimizer.param_groups:
+        g["lr"] = lr
 
 
 def weights_digest(module: torch.nn.Module, buffers: bool = True) -> str:
@@ -464,78 +561,18 @@ def _check_replicas(fabric, module: torch.nn.Module) -> list[str]:
     digest = weights_digest(module, buffers=False)
     if fabric.world_size == 1:
         return [digest]
-    mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.int64)
-    gathered = fabric.all_gather(mine).reshape(fabric.world_size, -1)
+    mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.int64, device=fabric.device)
+    gathered = fabric.all_gather(mine).reshape(fabric.world_size, -1).cpu()
     digests = [bytes(row.tolist()).hex() for row in gathered]
     if len(set(digests)) != 1:
         raise TrainingError(f"DDP replicas ended with different weights: {digests}")
     return digests
 
 
-def _grad_norm(module: torch.nn.Module, clip: float | None) -> float:
-    """Total gradient norm (after DDP's all-reduce), clipping to ``clip`` when set."""
-    grads = [p for p in module.parameters() if p.grad is not None]
-    if not grads:
-        return 0.0
-    return float(torch.nn.utils.clip_grad_norm_(grads, clip or float("inf")))
-
-
-def _all_finite(fabric, loss: torch.Tensor, norm: float) -> bool:
-    """True when loss and gradients are finite on every rank (all ranks then agree)."""
-    ok = bool(torch.isfinite(loss)) and math.isfinite(norm)
-    if fabric.world_size > 1:
-        flag = fabric.all_reduce(torch.tensor(float(ok)), reduce_op="min")
-        ok = bool(flag >= 1.0)
-    return ok
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for g in optimizer.param_groups:
-        g["lr"] = lr
-
-
-def _cosine_lr(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
-    warm = cfg.optim.warmup_epochs * steps_per_epoch
-    total = cfg.optim.max_epochs * steps_per_epoch
-    if step < warm:
-        return cfg.optim.lr * (step + 1) / warm
-    progress = (step - warm) / max(1, total - warm)
-    return cfg.optim.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def _epoch_plan(
-    cfg: TrainConfig, data: dict[str, CorpusData], epoch: int, world: int = 1
-) -> list[tuple[str, np.ndarray]]:
-    """(corpus, global batch indices) per step of one epoch; a function of (seed, epoch) only."""
-    names = list(data)
-    bs = cfg.data.batch_size
-    if cfg.mode != "multi":
-        (name,) = names
-        batches = _epoch_batches(len(data[name].train), bs, cfg.seed, epoch, 0, world)
-        return [(name, b) for b in batches]
-    order = corpus_schedule(
-        {n: len(data[n].train) for n in names},
-        cfg.multi.steps_per_epoch * len(names),
-        cfg.multi.sampling,
-        cfg.multi.temperature,
-        seed=cfg.seed * 7919 + epoch,
-    )
-    queues: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    passes = dict.fromkeys(names, 0)
-    plan = []
-    for n in order:
-        if not queues[n]:
-            k = names.index(n)
-            queues[n] = _epoch_batches(
-                len(data[n].train), bs, cfg.seed, epoch * 1000 + passes[n], k + 1, world
-            )
-            passes[n] += 1
-        plan.append((n, queues[n].pop(0)))
-    return plan
-
-
 def describe_failure(exc: Exception) -> str:
     """One line for the CLI."""
-    if isinstance(exc, (ConfigError, EmoSetError, TrainingError)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return (
+        str(exc)
+        if isinstance(exc, (ConfigError, TrainingError))
+        else f"{type(exc).__name__}: {exc}"
+    )

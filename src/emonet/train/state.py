@@ -1,19 +1,47 @@
-"""Run-folder bookkeeping: metrics.csv, TensorBoard, and resumable trainer state.
+"""A run's state and bookkeeping: the counters that shape its future, metrics.csv, TensorBoard.
 
-The trainer state (optimizer tensors, epoch, stage, early-stopping counters) is saved beside the
-model checkpoint as ``optimizer.safetensors`` + ``trainer_state.json``: no pickle anywhere.
+Everything a resumed run needs besides the weights is :class:`RunState` (stage, epoch, step,
+early-stopping counters), the optimizer's tensors and the gradient scaler's state, saved beside
+the model checkpoint as ``trainer_state.json`` + ``optimizer.safetensors``: no pickle anywhere.
+Every random stream of the loop (crops, batch order, corpus order, dropout) is a function of
+``(seed, epoch, rank)``, so the epoch counter is the whole random state and resume is exact by
+construction.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+
+
+@dataclass
+class RunState:
+    """The counters of a run; with the weights, optimizer and scaler, all that shapes its future."""
+
+    stage: int = 0
+    """Index of the current learning-rate stage."""
+    epoch: int = 0
+    """Epochs finished since the run's start (all stages)."""
+    step: int = 0
+    """Optimizer steps taken."""
+    stage_epochs: int = 0
+    """Epochs finished in the current stage."""
+    best_uar: float = -1.0
+    """Best mean devel UAR of the run (``checkpoints/best``)."""
+    stage_best: float = -1.0
+    """Best mean devel UAR of the current stage (early stopping)."""
+    bad_epochs: int = 0
+    """Scored epochs of this stage without a gain of ``min_delta``."""
+    finished: bool = False
+    """The schedule has ended."""
 
 
 class MetricsLog:
@@ -39,12 +67,9 @@ class MetricsLog:
         self.enabled = enabled
         self.writer = None
         if enabled:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter
 
-                self.writer = SummaryWriter(str(folder / "tensorboard"))
-            except ImportError:  # tensorboard is optional; metrics.csv is always written
-                self.writer = None
+            self.writer = SummaryWriter(str(folder / "tensorboard"))
 
     def truncate_after(self, epoch: int) -> None:
         """Drop rows of epochs after ``epoch`` (they belong to an interrupted attempt)."""
@@ -91,7 +116,7 @@ def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, to
     for pid, st in sd["state"].items():
         for k, v in st.items():
             if torch.is_tensor(v):
-                tensors[f"{pid}.{k}"] = v.detach().clone().contiguous()
+                tensors[f"{pid}.{k}"] = v.detach().cpu().contiguous()
             else:
                 scalars.setdefault(str(pid), {})[k] = v
     groups = [{k: v for k, v in g.items()} for g in sd["param_groups"]]
@@ -111,14 +136,35 @@ def optimizer_from_tensors(
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def save_trainer_state(folder: Path, optimizer: torch.optim.Optimizer, state: dict) -> None:
-    """Write ``optimizer.safetensors`` and ``trainer_state.json`` into a checkpoint folder."""
+def save_trainer_state(
+    folder: Path, state: RunState, optimizer: torch.optim.Optimizer, scaler: Any = None
+) -> None:
+    """Write ``optimizer.safetensors`` then ``trainer_state.json`` (its presence marks a complete
+    checkpoint) into a checkpoint folder."""
     tensors, meta = optimizer_to_tensors(optimizer)
     save_file(tensors, str(folder / "optimizer.safetensors"))
-    (folder / "trainer_state.json").write_text(json.dumps({**state, "optimizer": meta}, indent=1))
+    record = {
+        "state": dataclasses.asdict(state),
+        "optimizer": meta,
+        "scaler": _scaler_state(scaler),
+    }
+    (folder / "trainer_state.json").write_text(json.dumps(record, indent=1))
 
 
-def load_trainer_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read what :func:`save_trainer_state` wrote."""
-    meta = json.loads((folder / "trainer_state.json").read_text())
-    return load_file(str(folder / "optimizer.safetensors")), meta
+def load_trainer_state(
+    folder: Path, optimizer: torch.optim.Optimizer, scaler: Any = None
+) -> RunState:
+    """Restore what :func:`save_trainer_state` wrote into ``optimizer`` (and ``scaler``)."""
+    record = json.loads((folder / "trainer_state.json").read_text())
+    tensors = load_file(str(folder / "optimizer.safetensors"))
+    optimizer_from_tensors(optimizer, tensors, record["optimizer"])
+    if scaler is not None and record.get("scaler"):
+        scaler.load_state_dict(record["scaler"])
+    return RunState(**record["state"])
+
+
+def _scaler_state(scaler: Any) -> dict | None:
+    """A gradient scaler's state as JSON-able numbers (None without a scaler)."""
+    if scaler is None or not scaler.is_enabled():
+        return None
+    return {k: float(v) if torch.is_tensor(v) else v for k, v in scaler.state_dict().items()}

@@ -1,0 +1,160 @@
+"""A training run's folder: its checkpoints, swapped atomically, and the rules for resuming it.
+
+```
+<out>/config.yaml            the resolved configuration
+<out>/metrics.csv            one row per epoch and corpus (and tensorboard/)
+<out>/checkpoints/last       weights + trainer state after the latest epoch (resume from here)
+<out>/checkpoints/best       weights of the best mean devel UAR
+<out>/checkpoints/last-good  weights before a non-finite step (only after such a failure)
+<out>/DONE.json              written when the schedule has ended
+```
+
+A checkpoint is written to ``.<name>.tmp`` and swapped in with two renames; a crash between
+them leaves a complete ``.tmp`` or the previous ``.old``, which :meth:`RunFolder.recover` puts
+back. A resumed run must have the same configuration, but for keys that cannot change its
+results (:data:`RESUME_SAFE`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emonet.model import EmoNet, load_checkpoint, save_checkpoint
+from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
+from emonet.train.state import RunState, load_trainer_state, save_trainer_state
+
+RESUME_SAFE = frozenset(
+    {
+        "engine.accelerator",
+        "engine.threads",
+        "engine.compile",
+        "engine.cudnn_benchmark",
+        "data.cache",
+        "data.placement",
+        "data.eval_batch_size",
+    }
+)
+"""Keys a resumed run may change: where and how fast it runs, never what it computes."""
+
+STATE_FILE = "trainer_state.json"
+
+
+class RunFolder:
+    """Paths and atomic checkpoint writes of one run (writes happen on rank 0 only)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.checkpoints = self.path / "checkpoints"
+        self.last = self.checkpoints / "last"
+        self.best = self.checkpoints / "best"
+        self.last_good = self.checkpoints / "last-good"
+        self.lock = self.path / ".lock"
+
+    def has_state(self) -> bool:
+        """True when a resumable ``checkpoints/last`` exists (after :meth:`recover`)."""
+        return (self.last / STATE_FILE).is_file()
+
+    def is_done(self) -> bool:
+        """True when the run finished (``DONE.json``)."""
+        return (self.path / "DONE.json").is_file()
+
+    def recover(self) -> None:
+        """Finish or undo a checkpoint swap that a crash interrupted; drop leftovers."""
+        for folder in (self.last, self.best, self.last_good):
+            tmp, old = _tmp(folder), _old(folder)
+            if not folder.exists():
+                if (tmp / STATE_FILE).is_file() or (tmp / "config.json").is_file():
+                    tmp.replace(folder)
+                elif old.exists():
+                    old.replace(folder)
+            for leftover in (tmp, old):
+                if leftover.exists():
+                    shutil.rmtree(leftover)
+
+    def start(self, cfg: TrainConfig, resume: bool) -> None:
+        """Create the folder for a new run, or check that ``cfg`` may resume the one in it (a run
+        interrupted before its first checkpoint resumes from the beginning)."""
+        self.recover()
+        if resume:
+            if not (self.path / "config.yaml").is_file():
+                raise ConfigError(f"--resume: {self.path} holds no run to resume")
+            self.check_same_config(cfg)
+        elif (self.path / "config.yaml").exists():
+            raise ConfigError(
+                f"out: {self.path} already holds a run; use --resume to continue it or another out"
+            )
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        dump_config(cfg, self.path / "config.yaml")
+
+    def check_same_config(self, cfg: TrainConfig) -> None:
+        """Refuse to resume with settings that change results; the error names each key."""
+        path = self.path / "config.yaml"
+        try:
+            saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"--resume: cannot read {path} ({exc})") from None
+        old, new = _flatten(saved or {}), _flatten(to_dict(cfg))
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        unsafe = [k for k in changed if k not in RESUME_SAFE]
+        if unsafe:
+            details = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in unsafe[:6])
+            raise ConfigError(
+                f"--resume: {self.path} was started with other settings ({details}); resume "
+                f"with its config.yaml, or start a new run (only {sorted(RESUME_SAFE)} may change)"
+            )
+
+    def save(
+        self,
+        folder: Path,
+        module: EmoNet,
+        cfg: TrainConfig,
+        state: RunState | None = None,
+        optimizer: Any = None,
+        scaler: Any = None,
+    ) -> None:
+        """Write weights (and, with ``state``, the trainer state) to ``folder`` atomically."""
+        tmp, old = _tmp(folder), _old(folder)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        save_checkpoint(module, tmp, extra={"train_config": to_dict(cfg)})
+        if state is not None:
+            save_trainer_state(tmp, state, optimizer, scaler)
+        if folder.exists():
+            folder.replace(old)
+        tmp.replace(folder)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def load_into(
+        self, folder: Path, module: EmoNet, optimizer: Any = None, scaler: Any = None
+    ) -> RunState | None:
+        """Copy a checkpoint's weights into ``module`` (on its device); with ``optimizer``,
+        restore and return the trainer state too."""
+        module.load_state_dict(load_checkpoint(folder).state_dict())
+        if optimizer is None:
+            return None
+        return load_trainer_state(folder, optimizer, scaler)
+
+
+def _tmp(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.tmp")
+
+
+def _old(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.old")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (lists and leaves kept as values)."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and name != "model.overrides":
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
