@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from emonet.errors import EmoNetError
 from emonet.locking import temporary_path
 
 SAMPLE_RATE = 16_000
@@ -29,7 +30,7 @@ AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | CONTAINER_EXTENSIONS
 """Every extension EmoNet treats as audio (compared case-insensitively)."""
 
 
-class AudioError(ValueError):
+class AudioError(EmoNetError, ValueError):
     """An audio file cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str) -> None:

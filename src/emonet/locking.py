@@ -20,10 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from emonet.errors import EmoNetError
+
 POLL_SECONDS = 0.1
 
 
-class LockedError(RuntimeError):
+class LockedError(EmoNetError, RuntimeError):
     """Another process holds the lock on what we were about to write; names it and its pid."""
 
     def __init__(self, path: Path, what: str, holder: str | None, waited: float) -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emonet import audio
+from emonet.errors import EmoNetError
 
 CACHE_VERSION = 1
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
@@ -32,7 +33,7 @@ FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
 _SMILES: dict[str, Any] = {}
 
 
-class FeatureError(ValueError):
+class FeatureError(EmoNetError, ValueError):
     """A feature set that opensmile does not know, or a cache that cannot be used."""
 
 

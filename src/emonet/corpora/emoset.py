@@ -26,6 +26,7 @@ import pandas as pd
 
 from emonet import audio
 from emonet.corpora.base import PARTITIONS, inside
+from emonet.errors import EmoNetError
 from emonet.locking import temporary_path
 
 FORMAT_VERSION = 1
@@ -35,7 +36,7 @@ TABLES = (*(f"{p}.csv" for p in PARTITIONS), "skipped.csv")
 """The tables whose checksums ``corpus.json`` records."""
 
 
-class EmoSetError(ValueError):
+class EmoSetError(EmoNetError, ValueError):
     """An EmoSet corpus folder is missing, incomplete or inconsistent; names the file."""
 
 

@@ -35,12 +35,13 @@ from emonet.corpora.emoset import (
 )
 from emonet.corpora.registry import get_corpus
 from emonet.corpora.splits import make_split
+from emonet.errors import EmoNetError
 from emonet.locking import exclusive_lock
 
 AUDIO_FORMATS = ("flac", "wav")
 
 
-class PrepareError(RuntimeError):
+class PrepareError(EmoNetError, RuntimeError):
     """Preparation cannot finish (strict mode with skips, nothing usable, bad options)."""
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
+from emonet.errors import EmoNetError
 from emonet.evaluate.metrics import uar
 from emonet.evaluate.plots import heatmap_png
 from emonet.evaluate.predictions import atomic_write_text, write_json
@@ -42,7 +43,7 @@ SYNONYMS: dict[str, str] = {
 """Default label → shared emotion map; labels not listed (e.g. BAVED's levels) are left out."""
 
 
-class CrossCorpusError(ValueError):
+class CrossCorpusError(EmoNetError, ValueError):
     """A label map that cannot be used, or too few corpora."""
 
 

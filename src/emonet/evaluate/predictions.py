@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emonet.errors import EmoNetError
+
 PROB_PREFIX = "p_"
 
 
-class PredictionsError(ValueError):
+class PredictionsError(EmoNetError, ValueError):
     """Predictions that are missing, malformed or cannot be paired."""
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
+from emonet.errors import EmoNetError
 from emonet.evaluate.metrics import classification_metrics
 from emonet.evaluate.plots import confusion_png, curves_png
 from emonet.evaluate.predictions import predictions_table, write_json, write_predictions
@@ -23,7 +24,7 @@ from emonet.evaluate.report import md_table, write_report
 from emonet.evaluate.scoring import predict_dataset, softmax
 
 
-class EvaluationError(ValueError):
+class EvaluationError(EmoNetError, ValueError):
     """Nothing to evaluate: no checkpoint, no shared corpus, a label list that does not match."""
 
 

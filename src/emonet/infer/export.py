@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emonet.errors import EmoNetError
+
 if TYPE_CHECKING:
     from emonet.model import EmoNet
 
@@ -43,7 +45,7 @@ OPSET = 18
 """ONNX opset of the exported graph (DFT needs ≥ 17)."""
 
 
-class ExportError(RuntimeError):
+class ExportError(EmoNetError, RuntimeError):
     """The export failed or the exported graph does not reproduce the PyTorch model."""
 
 

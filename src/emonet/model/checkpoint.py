@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from emonet.errors import EmoNetError
 from emonet.model.emonet import ARCHITECTURE, EmoNet
 from emonet.model.registry import config_from_dict
 
@@ -39,7 +40,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(EmoNetError, ValueError):
     """A checkpoint cannot be used; the message names the folder and the problem."""
 
 

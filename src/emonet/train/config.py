@@ -17,11 +17,13 @@ from typing import Any, Literal
 
 import yaml
 
+from emonet.errors import EmoNetError
+
 MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
 TRANSFER_MODES = ("finetune", "last-layer", "adapters")
 
 
-class ConfigError(ValueError):
+class ConfigError(EmoNetError, ValueError):
     """A configuration problem; the message names the key (and file)."""
 
 

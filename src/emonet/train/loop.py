@@ -35,6 +35,7 @@ from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.data.feeder import CropFeeder
 from emonet.data.sampling import epoch_batches, epoch_plan
+from emonet.errors import EmoNetError
 from emonet.evaluate.metrics import uar
 from emonet.evaluate.scoring import predict_dataset
 from emonet.locking import exclusive_lock
@@ -47,7 +48,7 @@ from emonet.train.schedule import Schedule
 from emonet.train.state import MetricsLog, RunState, load_trainer_state
 
 
-class TrainingError(RuntimeError):
+class TrainingError(EmoNetError, RuntimeError):
     """Training cannot go on (non-finite loss, replicas that drifted apart, …)."""
 
 
