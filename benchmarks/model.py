@@ -120,7 +120,7 @@ def model_cases(name: str, seconds: float, batch: int, mode: str, **overrides) -
         corpus = "new"
     model.set_mode(mode, corpus)
     x = torch.randn(batch, round(seconds * SR)) * 0.1
-    lengths = torch.full((batch,), x.shape[1])
+    lengths = None  # full-length crops: nothing to mask (the training loop passes None too)
     y = torch.randint(0, 7, (batch,))
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
     flops = {

@@ -1,4 +1,5 @@
-"""Benchmark training: samples/s per mode and precision, data-wait share, seconds per epoch.
+"""Benchmark training: samples/s per mode and precision, data-wait share, seconds per epoch, and
+the real loop against the bare model's training step and the matmul peak, measured in the same run.
 
 Runs the real ``emonet.train`` loop (Lightning Fabric, 1 process) on EmoSet copies of the shared
 EmoDB, RAVDESS and URDU: a short run per mode (``scratch``, ``multi``, ``adapters``, ``finetune``,
@@ -7,7 +8,11 @@ round-robin epoch over the three corpora. Throughput and the share of step time 
 data come from the loop's own per-epoch timing in ``metrics.csv``. Writes
 ``benchmarks/results/train.json`` and ``train.md``.
 
-    python benchmarks/train.py [--quick] [--batch 32] [--model emonet-wrn]
+The bare step (``benchmarks/model.py``'s case: forward, backward and SGD step of the same model on
+random full-length audio already in memory) is the ceiling the loop can reach; the ratio loop /
+bare is what the loop itself costs (crop gathering, padding masks, bookkeeping).
+
+    python benchmarks/train.py [--quick] [--batch 64] [--model emonet-wrn]
 """
 
 from __future__ import annotations
@@ -59,10 +64,37 @@ def run(root: Path, name: str, cfg: dict) -> dict:
     }
 
 
+def bare_steps(model: str, batch: int, rounds: int) -> dict:
+    """The bare model's training step (fp32, bf16) and the matmul peaks, best of ``rounds``."""
+    from model import Case, model_cases
+
+    n = 2048
+    a32, b32 = torch.randn(n, n), torch.randn(n, n)
+    a16, b16 = a32.bfloat16(), b32.bfloat16()
+    peaks = [Case("fp32", lambda: torch.mm(a32, b32)), Case("bf16", lambda: torch.mm(a16, b16))]
+    steps = [c for c in model_cases(model, 6.0, batch, "scratch") if c.meta["kind"] == "train"]
+    for case in peaks + steps:
+        case.once()  # warm-up
+        case.times.clear()
+    for _ in range(rounds):  # round robin: a burst of load hits every case alike
+        for case in peaks + steps:
+            for _ in range(10 if case in peaks else 1):
+                case.once()
+    out = {}
+    for case in steps:
+        p = case.meta["precision"]
+        peak = 2 * n**3 / next(c for c in peaks if c.key == p).best / 1e9
+        gflops = case.meta["flops"] * batch / case.best / 1e9
+        out[p] = {"samples_per_s": round(batch / case.best, 2), "gflop_per_s": round(gflops, 1),
+                  "matmul_peak_gflop_per_s": round(peak, 1),
+                  "percent_of_peak": round(100 * gflops / peak, 1)}  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer items, for a smoke test")
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--model", default="emonet-wrn")
     parser.add_argument("--emoset", type=Path, default=None, help="reuse a prepared EmoSet")
     args = parser.parse_args()
@@ -118,6 +150,12 @@ def main() -> None:
     rr["multi"] = {"steps_per_epoch": each}
     epochs.append({"what": f"multi round-robin epoch over EmoDB+RAVDESS+URDU ({each} steps each), "
                            "fp32", **run(tmp, "epoch-multi", rr)})  # fmt: skip
+    bare = bare_steps(args.model, args.batch, 2 if args.quick else 4)
+    for r in rows:
+        if r["mode"] == "scratch":
+            key = "bf16" if r["precision"] == "bf16-mixed" else "fp32"
+            r["bare_samples_per_s"] = bare[key]["samples_per_s"]
+            r["loop_vs_bare"] = round(r["samples_per_s"] / bare[key]["samples_per_s"], 3)
     load1 = os.getloadavg()
     shutil.rmtree(tmp, ignore_errors=True)
     scratch32 = next(r for r in rows if r["mode"] == "scratch" and r["precision"] == "32-true")
@@ -128,6 +166,7 @@ def main() -> None:
                     "loadavg_after": load1},
         "settings": {"model": args.model, "batch": args.batch, "items_per_partition": limit},
         "throughput": rows,
+        "bare_step": bare,
         "epochs": epochs,
         "reference_fp32_samples_per_s": REFERENCE_FP32,
         "scratch_fp32_vs_reference": round(scratch32["samples_per_s"] / REFERENCE_FP32, 2),
@@ -149,6 +188,18 @@ def main() -> None:
         lines.append(f"| {r['mode']} | {r['precision']} | {r['window_s']} | "
                      f"{r['samples_per_s']} | {100 * r['data_share']:.1f} % | "
                      f"{r['epoch_seconds']} |")  # fmt: skip
+    lines += [
+        "",
+        "| scratch, 6-s windows | loop samples/s | bare step samples/s | loop / bare "
+        "| bare GFLOP/s | % of matmul peak (same run) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "loop_vs_bare" in r:
+            b = bare["bf16" if r["precision"] == "bf16-mixed" else "fp32"]
+            lines.append(f"| {r['precision']} | {r['samples_per_s']} | {b['samples_per_s']} | "
+                         f"{r['loop_vs_bare']:.2f}× | {b['gflop_per_s']} | "
+                         f"{b['percent_of_peak']} % |")  # fmt: skip
     bf = {r["mode"]: r["samples_per_s"] for r in rows if r["precision"] == "bf16-mixed"}
     fp = {r["mode"]: r["samples_per_s"] for r in rows if r["precision"] == "32-true"}
     lines += ["", "| mode | bf16 / fp32 |", "|---|---:|"]

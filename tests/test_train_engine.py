@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from faults import train_killed_at_step
 from test_train import base
 
 from emonet.model import load_checkpoint
@@ -34,27 +34,6 @@ from emonet.train.schedule import Schedule
 from emonet.train.state import RunState
 
 TIMING = ["seconds", "samples_per_s", "data_share"]
-
-KILL_AT_STEP = textwrap.dedent(
-    """
-    import os, signal, sys
-    import emonet.train.loop as loop
-    from emonet.train.config import load_config
-
-    cfg, kill_at = load_config(sys.argv[1]), int(sys.argv[2])
-    original, calls = loop.train_step, [0]
-
-    def step(*args, **kwargs):
-        out = original(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return out
-
-    loop.train_step = step
-    loop.train(cfg, show_progress=False)
-    """
-)
 
 
 def rows(run: Path) -> pd.DataFrame:
@@ -72,10 +51,7 @@ def kill_and_resume(cfg: dict, tmp_path: Path, kill_at: int) -> Path:
     run = Path(cfg["out"])
     path = tmp_path / f"{run.name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    killed = subprocess.run(
-        [sys.executable, "-c", KILL_AT_STEP, str(path), str(kill_at)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    killed = train_killed_at_step(path, kill_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not (run / "DONE.json").exists()
     resumed = subprocess.run(
@@ -309,7 +285,7 @@ def test_resume_refuses_another_config_and_names_the_keys(real_emoset, tmp_path)
     cfg = base(real_emoset, tmp_path / "r", data__limit=32, optim__max_epochs=3)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    killed = subprocess.run([sys.executable, "-c", KILL_AT_STEP, str(path), "2"])
+    killed = train_killed_at_step(path, 2)
     assert killed.returncode == -signal.SIGKILL  # after epoch 1's checkpoint
     cmd = [sys.executable, "-m", "emonet", "train", str(path), "--quiet", "--resume"]
     proc = subprocess.run([*cmd, "--set", "seed=3", "--set", "optim.lr=0.1"],

@@ -36,10 +36,10 @@ from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.data.feeder import CropFeeder
 from emonet.data.sampling import epoch_batches, epoch_plan
 from emonet.errors import EmoNetError
-from emonet.evaluate.metrics import uar
-from emonet.evaluate.scoring import predict_dataset
 from emonet.locking import exclusive_lock
 from emonet.model import EmoNet, create_model, load_checkpoint
+from emonet.model.scoring import predict_dataset
+from emonet.results.metrics import uar
 from emonet.runtime import keep_freed_memory
 from emonet.train.config import ConfigError, TrainConfig
 from emonet.train.losses import balanced_class_weights, make_loss
@@ -340,10 +340,14 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
             state.epoch += 1
             scores = {}
             if state.epoch % cfg.eval_every == 0:
-                for c in data.values():
-                    scores[c.name] = evaluate_devel(
-                        net, c, cfg.data.eval_batch_size, cfg.data.window, fabric.autocast, device
-                    )
+                if rank0:  # the model rank 0 saves (other ranks' batch-norm statistics differ)
+                    for c in data.values():
+                        scores[c.name] = evaluate_devel(
+                            net, c, cfg.data.eval_batch_size, cfg.data.window, fabric.autocast,
+                            device,
+                        )  # fmt: skip
+                if world > 1:  # every process takes the same decisions
+                    scores = fabric.broadcast(scores, src=0)
             mean = float(np.mean([s[0] for s in scores.values()])) if scores else None
             stage, lr = state.stage, optimizer.param_groups[0]["lr"]
             outcome = schedule.after_epoch(state, mean)

@@ -1,0 +1,339 @@
+"""GPU benchmark and check of the training engine (one CUDA GPU, at most ~6 minutes).
+
+Needs only generated audio (a GPU check machine takes at most 64 MiB with it). In one run:
+
+1. every mode (scratch, multi, finetune, last-layer, adapters) trains a few steps on CUDA in
+   bf16-mixed and 32-true through the real ``emonet.train.train``;
+2. a CUDA-trained checkpoint loads on the CPU with the same logits, and a CUDA run killed with
+   SIGKILL resumes on the CPU;
+3. (a) the bare model's training step (forward, backward, SGD step) at batch 64 and 256, bf16 and
+   fp32/TF32, on device-resident random audio; (b) the real loop (``train``, data on the device)
+   at the same batches: samples/s and data-wait share, and with ``engine.compile``;
+   (c) achieved TFLOP/s against the matmul peak measured in the same run.
+
+Writes ``benchmarks/results/gpu.json`` and ``gpu.md`` (and copies them to ``$OUT`` when set).
+
+    python benchmarks/gpu.py [--model emonet-wrn-attention] [--quick] [--no-compile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+HERE = Path(__file__).resolve().parent
+SR = 16_000
+LABELS = ("anger", "happiness", "neutral", "sadness")
+DEVICE = "cuda"  # --device cpu runs the same script as a (slow) smoke test of its logic
+
+
+def make_emoset(root: Path, corpora: int, items: int, seconds: float) -> Path:
+    """Generated corpora (harmonic tones with noise, a pitch per label) prepared as an EmoSet."""
+    from emonet import audio
+    from emonet.corpora.prepare import prepare
+
+    rng = np.random.default_rng(0)
+    emoset = root / "emoset"
+    for c in range(corpora):
+        source = root / "sources" / f"gen{c}"
+        for i in range(items):
+            label = LABELS[i % len(LABELS)]
+            n = int(SR * rng.uniform(seconds, seconds + 1.5))
+            t = np.arange(n) / SR
+            f0 = 110 * (1 + LABELS.index(label) * 0.25) * rng.uniform(0.9, 1.1)
+            x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)) * 0.1
+            x = (x + rng.normal(0, 0.01, n)).astype(np.float32)
+            path = source / label / f"s{i % 8:02d}_{label}_{i:04d}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            audio.write(path, x, SR)
+        prepare("folders", source, emoset, name=f"gen{c}", workers=os.cpu_count() or 2,
+                show_progress=False)  # fmt: skip
+    return emoset
+
+
+def base_config(emoset: Path, out: Path, model: str, **extra) -> dict:
+    cfg = {
+        "mode": "scratch", "out": str(out), "seed": 0, "eval_every": 1,
+        "data": {"emoset": str(emoset), "corpora": ["gen0"], "window": 6.0, "batch_size": 64,
+                 "eval_batch_size": 128},
+        "model": {"name": model},
+        "optim": {"schedule": "cosine", "lr": 0.002, "max_epochs": 1, "warmup_epochs": 0},
+        "engine": {"accelerator": DEVICE, "precision": "bf16-mixed"},
+    }  # fmt: skip
+    for key, value in extra.items():
+        section, _, name = key.partition("__")
+        if name:
+            cfg.setdefault(section, {})[name] = value
+        else:
+            cfg[key] = value
+    return cfg
+
+
+def train_run(cfg: dict) -> pd.DataFrame:
+    from emonet.train.config import config_from_dict
+    from emonet.train.loop import train
+
+    shutil.rmtree(cfg["out"], ignore_errors=True)
+    run = train(config_from_dict(cfg), show_progress=False)
+    return pd.read_csv(run / "metrics.csv")
+
+
+def every_mode(emoset: Path, root: Path, model: str) -> list[dict]:
+    """A few steps of each mode in bf16 and fp32 on CUDA, through the real loop."""
+    rows = []
+    for precision in ("bf16-mixed", "32-true"):
+        tag = precision.split("-")[0]
+        multi = root / f"modes-{tag}-multi"
+        plan = [
+            ("scratch", {}),
+            ("multi", {"data__corpora": ["gen0", "gen1"], "multi__steps_per_epoch": 3}),
+        ] + [
+            (mode, {"init": str(multi / "checkpoints" / "last"), "data__corpora": ["gen2"]})
+            for mode in ("finetune", "last-layer", "adapters")
+        ]
+        for mode, extra in plan:
+            out = root / f"modes-{tag}-{mode}"
+            cfg = base_config(emoset, out, model, mode=mode, data__limit=128,
+                              engine__precision=precision, **extra)  # fmt: skip
+            t0 = time.perf_counter()
+            m = train_run(cfg)
+            rows.append({"mode": mode, "precision": precision, "steps": int(m["step"].max()),
+                         "train_loss": float(m["train_loss"].iloc[-1]),
+                         "finite": bool(np.isfinite(m["train_loss"]).all()),
+                         "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
+    return rows
+
+
+def cross_device(emoset: Path, root: Path) -> dict:
+    """CUDA checkpoint → CPU logits; a CUDA run killed mid-epoch resumes on the CPU."""
+    from emonet.model import load_checkpoint
+
+    cfg = base_config(emoset, root / "xdev", "emonet-tiny", data__limit=96, data__window=2.0,
+                      data__batch_size=32, optim__max_epochs=2, engine__precision="32-true")  # fmt: skip
+    path = root / "xdev.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(cfg))
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from faults import train_killed_at_step
+
+    killed = train_killed_at_step(path, 4)
+    ckpt = root / "xdev" / "checkpoints" / "last"
+    gpu = load_checkpoint(ckpt, device=DEVICE)
+    cpu = load_checkpoint(ckpt, device="cpu")
+    x = torch.randn(4, 2 * SR) * 0.1
+    with torch.no_grad():
+        diff = (gpu(x.to(DEVICE), None, "gen0").cpu() - cpu(x, None, "gen0")).abs().max().item()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "emonet", "train", str(path), "--resume", "--quiet",
+         "--set", "engine.accelerator=cpu"], capture_output=True, text=True,
+    )  # fmt: skip
+    m = pd.read_csv(root / "xdev" / "metrics.csv")
+    return {
+        "killed_with_sigkill": killed.returncode == -signal.SIGKILL,
+        "cuda_vs_cpu_max_abs_logit_diff": diff,
+        "resumed_on_cpu_exit_code": resumed.returncode,
+        "resumed_on_cpu_error": resumed.stderr.strip()[-300:] if resumed.returncode else "",
+        "epochs_logged": sorted(set(m["epoch"])),
+    }
+
+
+def synchronize() -> None:
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def sync_time(fn, steps: int, warmup: int) -> float:
+    """Seconds per call of ``fn`` on the device (after ``warmup`` calls)."""
+    for _ in range(warmup):
+        fn()
+    synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    synchronize()
+    return (time.perf_counter() - t0) / steps
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 8192) -> float:
+    """Measured dense matmul TFLOP/s in ``dtype`` (TF32 allowed for float32)."""
+    a = torch.randn(n, n, device=DEVICE, dtype=dtype)
+    b = torch.randn(n, n, device=DEVICE, dtype=dtype)
+    seconds = sync_time(lambda: torch.mm(a, b), 20, 5)
+    return 2 * n**3 / seconds / 1e12
+
+
+def step_flops(model, corpus: str, samples: int) -> float:
+    """FLOPs of one training step (forward + backward) per sample."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.randn(2, samples, device=DEVICE)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(x, None, corpus).float().sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / 2
+
+
+def bare_step(model_name: str, batch: int, precision: str, steps: int) -> dict:
+    """The model alone: forward, backward and SGD step on device-resident random audio."""
+    from emonet.model import create_model
+
+    torch.manual_seed(0)
+    model = create_model(model_name, window=6.0)
+    model.add_corpus("gen0", list(LABELS))
+    model.set_mode("scratch", "gen0")
+    model.to(DEVICE).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, 6 * SR, device=DEVICE) * 0.1
+    y = torch.randint(0, len(LABELS), (batch,), device=DEVICE)
+    dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float32
+    flops = step_flops(model, "gen0", 6 * SR)
+
+    def step() -> None:
+        with torch.autocast(DEVICE, dtype=dtype, enabled=dtype == torch.bfloat16):
+            loss = torch.nn.functional.cross_entropy(model(x, None, "gen0").float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    seconds = sync_time(step, steps, 5)
+    return {"samples_per_s": batch / seconds, "tflop_per_s": flops * batch / seconds / 1e12,
+            "gflop_per_sample": flops / 1e9}  # fmt: skip
+
+
+def loop_rate(emoset: Path, root: Path, model: str, batch: int, precision: str,
+              compile_: bool, epochs: int) -> dict:  # fmt: skip
+    """The real loop on two generated corpora (multi mode, data on the device, no devel)."""
+    out = root / f"loop-{batch}-{precision}-{int(compile_)}"
+    cfg = base_config(emoset, out, model, mode="multi", eval_every=10_000,
+                      data__corpora=["gen0", "gen1"], data__batch_size=batch,
+                      multi__steps_per_epoch=20, optim__max_epochs=epochs,
+                      engine__precision=precision, engine__compile=compile_)  # fmt: skip
+    m = train_run(cfg)
+    last = m[m["epoch"] == m["epoch"].max()].iloc[0]
+    return {"samples_per_s": float(last["samples_per_s"]), "data_share": float(last["data_share"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="emonet-wrn-attention")
+    parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
+    parser.add_argument("--no-compile", action="store_true", help="skip engine.compile runs")
+    parser.add_argument("--device", default="cuda", help="cpu: a slow smoke test of the script")
+    args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("benchmarks/gpu.py needs a CUDA GPU (torch.cuda.is_available() is False)")
+    t_start = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="emonet-gpu-"))
+    steps = 5 if args.quick else 20
+    epochs = 2 if args.quick else 3
+    emoset = make_emoset(root, 3, 96 if args.quick else 320, 6.2)
+    batches = (8, 16) if DEVICE == "cpu" else (64, 256)
+    results: dict = {
+        "device": torch.cuda.get_device_name() if DEVICE == "cuda" else platform.processor(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "python": platform.python_version(),
+        "model": args.model,
+        "host_load_average": os.getloadavg(),
+    }
+    print("every mode on CUDA …", flush=True)
+    results["modes"] = every_mode(emoset, root, args.model)
+    print("cross-device checkpoints and resume …", flush=True)
+    results["cross_device"] = cross_device(emoset, root)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    peaks = {"bf16-mixed": matmul_peak(torch.bfloat16), "32-true": matmul_peak(torch.float32)}
+    results["matmul_peak_tflop_per_s"] = {k: round(v, 1) for k, v in peaks.items()}
+    rows = []
+    for batch in batches:
+        for precision in ("bf16-mixed", "32-true"):
+            print(f"batch {batch} {precision} …", flush=True)
+            bare = bare_step(args.model, batch, precision, steps)
+            real = loop_rate(emoset, root, args.model, batch, precision, False, epochs)
+            row = {"batch": batch, "precision": precision, "compile": False,
+                   "bare_samples_per_s": round(bare["samples_per_s"], 1),
+                   "loop_samples_per_s": round(real["samples_per_s"], 1),
+                   "loop_vs_bare": round(real["samples_per_s"] / bare["samples_per_s"], 3),
+                   "data_share": round(real["data_share"], 4),
+                   "bare_tflop_per_s": round(bare["tflop_per_s"], 1),
+                   "percent_of_matmul_peak": round(100 * bare["tflop_per_s"] / peaks[precision], 1),
+                   "gflop_per_sample": round(bare["gflop_per_sample"], 2)}  # fmt: skip
+            rows.append(row)
+    if not args.no_compile:
+        print("engine.compile, batch 64 bf16 …", flush=True)
+        real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", True, epochs + 1)
+        bare = next(r for r in rows if r["batch"] == batches[0] and r["precision"] == "bf16-mixed")
+        rows.append({"batch": batches[0], "precision": "bf16-mixed", "compile": True,
+                     "bare_samples_per_s": bare["bare_samples_per_s"],
+                     "loop_samples_per_s": round(real["samples_per_s"], 1),
+                     "loop_vs_bare": round(real["samples_per_s"] / bare["bare_samples_per_s"], 3),
+                     "data_share": round(real["data_share"], 4)})  # fmt: skip
+    results["throughput"] = rows
+    results["seconds"] = round(time.perf_counter() - t_start, 1)
+    write(results, "gpu" if DEVICE == "cuda" else f"gpu-smoke-{DEVICE}")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def markdown(r: dict) -> str:
+    lines = [
+        "# GPU benchmark",
+        "",
+        f"{r['device']}, torch {r['torch']} (CUDA {r['cuda']}), model `{r['model']}`, 6-s "
+        f"windows; written by `benchmarks/gpu.py` in {r['seconds']} s. Matmul peak measured in "
+        f"the same run: bf16 {r['matmul_peak_tflop_per_s']['bf16-mixed']} TFLOP/s, fp32/TF32 "
+        f"{r['matmul_peak_tflop_per_s']['32-true']} TFLOP/s.",
+        "",
+        "| batch | precision | compile | bare step samples/s | loop samples/s | loop / bare "
+        "| data wait | bare TFLOP/s | % of matmul peak |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t in r["throughput"]:
+        lines.append(
+            f"| {t['batch']} | {t['precision']} | {t['compile']} | {t['bare_samples_per_s']} | "
+            f"{t['loop_samples_per_s']} | {t['loop_vs_bare']} | {100 * t['data_share']:.1f} % | "
+            f"{t.get('bare_tflop_per_s', '')} | {t.get('percent_of_matmul_peak', '')} |"
+        )
+    lines += ["", "## Every mode on CUDA", "", "| mode | precision | steps | last train loss "
+              "| finite | seconds |", "|---|---|---:|---:|---|---:|"]  # fmt: skip
+    for m in r["modes"]:
+        lines.append(f"| {m['mode']} | {m['precision']} | {m['steps']} | "
+                     f"{m['train_loss']:.4f} | {m['finite']} | {m['seconds']} |")  # fmt: skip
+    x = r["cross_device"]
+    lines += ["", "## Across devices", "",
+              f"- CUDA checkpoint loaded on the CPU: max |Δlogit| {x['cuda_vs_cpu_max_abs_logit_diff']:.2e}",
+              f"- CUDA run killed with SIGKILL: {x['killed_with_sigkill']}; resumed on the CPU: "
+              f"exit code {x['resumed_on_cpu_exit_code']}, epochs logged {x['epochs_logged']} "
+              f"{x['resumed_on_cpu_error']}", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def write(results: dict, stem: str) -> None:
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"{stem}.md").write_text(markdown(results))
+    print(markdown(results))
+    if os.environ.get("OUT"):
+        for name in (f"{stem}.json", f"{stem}.md"):
+            shutil.copy(out / name, Path(os.environ["OUT"]) / name)
+
+
+if __name__ == "__main__":
+    main()
