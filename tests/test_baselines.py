@@ -19,9 +19,9 @@ import emonet.baselines.features as features_mod
 from emonet.baselines import BaselineConfig, baseline_config, corpus_features, run_baseline
 from emonet.baselines.classifiers import CLASSIFIERS, probabilities
 from emonet.baselines.run import baseline_partitions, load_baseline_config
+from emonet.config import ConfigError
 from emonet.corpora.emoset import TABLES, open_corpus, sha256_file, subset
-from emonet.evaluate.metrics import uar
-from emonet.train.config import ConfigError
+from emonet.results.metrics import uar
 
 pytest.importorskip("opensmile")
 

@@ -12,7 +12,7 @@ from scipy.stats import binomtest
 from statsmodels.stats.multitest import multipletests
 
 from emonet.evaluate.compare import compare_runs
-from emonet.evaluate.predictions import PredictionsError, predictions_table, write_predictions
+from emonet.results.predictions import PredictionsError, predictions_table, write_predictions
 
 LABELS = ["anger", "neutral", "sadness"]
 

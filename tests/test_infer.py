@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 import emonet
 from emonet import audio
 from emonet.cli import app
-from emonet.evaluate.scoring import softmax
 from emonet.infer import Embeddings, Predictor, collect_audio_files, segment_bounds
 from emonet.model import create_model, save_checkpoint
+from emonet.model.scoring import softmax
 
 EMODB_LABELS = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
 SR = audio.SAMPLE_RATE

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
-from emonet.evaluate.metrics import classification_metrics, uar
 from emonet.evaluate.stats import bootstrap_delta_uar, holm, mcnemar
+from emonet.results.metrics import classification_metrics, uar
 
 
 def _paired(n01: int, n10: int, both: int = 30, neither: int = 10):

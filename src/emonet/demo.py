@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from emonet.demo_data import TOY_CORPORA, write_toy_corpora
-from emonet.evaluate.report import md_table, write_report
+from emonet.results.report import md_table, write_report
 
 # Small enough for 2 CPU cores in a few minutes, large enough to learn the toy emotions.
 TRAIN = {

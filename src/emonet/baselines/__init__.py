@@ -5,7 +5,7 @@ experiment recipe can put a baseline next to any model.
 """
 
 from emonet.baselines.classifiers import CLASSIFIERS, ClassifierSpec, get_classifier
-from emonet.baselines.features import Features, corpus_features, extract_file
+from emonet.baselines.features import FEATURE_SETS, Features, corpus_features, extract_file
 from emonet.baselines.run import (
     BaselineConfig,
     baseline_config,
@@ -17,6 +17,7 @@ from emonet.baselines.run import (
 
 __all__ = [
     "CLASSIFIERS",
+    "FEATURE_SETS",
     "BaselineConfig",
     "ClassifierSpec",
     "Features",

@@ -37,25 +37,31 @@ class FeatureError(EmoNetError, ValueError):
     """A feature set that opensmile does not know, or a cache that cannot be used."""
 
 
+def _opensmile() -> Any:
+    """The ``opensmile`` module, imported only when a baseline runs; FeatureError if missing."""
+    try:
+        import opensmile
+    except ImportError:
+        raise FeatureError(
+            "the openSMILE baselines need the opensmile package: pip install 'emonet[baselines]'"
+        ) from None
+    return opensmile
+
+
 def opensmile_version() -> str:
     """Version of the installed ``opensmile`` package (part of every cache key)."""
-    import opensmile
-
-    return str(opensmile.__version__)
+    return str(_opensmile().__version__)
 
 
 def known_feature_sets() -> list[str]:
     """Names of every feature set the installed opensmile offers."""
-    import opensmile
-
-    return [m.name for m in opensmile.FeatureSet]
+    return [m.name for m in _opensmile().FeatureSet]
 
 
 def smile(feature_set: str) -> Any:
     """An ``opensmile.Smile`` computing functionals of ``feature_set`` (one per process)."""
     if feature_set not in _SMILES:
-        import opensmile
-
+        opensmile = _opensmile()
         try:
             fs = opensmile.FeatureSet[feature_set]
         except KeyError:

@@ -33,17 +33,17 @@ from emonet.baselines.classifiers import (
     span_basis,
 )
 from emonet.baselines.features import FEATURE_SETS, Features, corpus_features, known_feature_sets
+from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, open_emoset, subset
-from emonet.evaluate.metrics import classification_metrics, uar
-from emonet.evaluate.plots import confusion_png
-from emonet.evaluate.predictions import (
+from emonet.results.metrics import classification_metrics, uar
+from emonet.results.plots import confusion_png
+from emonet.results.predictions import (
     atomic_write_text,
     predictions_table,
     write_json,
     write_predictions,
 )
-from emonet.evaluate.report import md_table, write_report
-from emonet.train.config import ConfigError, build, set_key
+from emonet.results.report import md_table, write_report
 
 RUN_VERSION = 1
 """Version of the training procedure; part of the fingerprint that decides whether a finished
@@ -145,14 +145,7 @@ def load_baseline_config(
     path: str | Path | None = None, overrides: list[str] | None = None
 ) -> BaselineConfig:
     """Read a baseline YAML (or the defaults), apply ``key=value`` overrides, check it."""
-    data: dict = {}
-    if path is not None:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    data = read_yaml(path) if path is not None else {}
     for assignment in overrides or []:
         set_key(data, assignment)
     return baseline_config(data, str(path) if path else "")

@@ -24,9 +24,9 @@ def baseline_command(
     """Functionals + classifiers per corpus; complexity chosen on devel; runs like EmoNet's."""
     from emonet.baselines.features import FeatureError
     from emonet.baselines.run import load_baseline_config, run_baseline
+    from emonet.config import ConfigError
     from emonet.corpora.emoset import EmoSetError
-    from emonet.evaluate.report import command_line
-    from emonet.train.config import ConfigError
+    from emonet.results.report import command_line
 
     try:
         cfg = load_baseline_config(config, set_ or [])

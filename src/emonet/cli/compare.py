@@ -28,7 +28,7 @@ def compare_command(
 ) -> None:
     """Say, per corpus, whether RUN_B beats RUN_A and whether the difference is significant."""
     from emonet.evaluate.compare import CorpusComparison, compare_runs, comparison_markdown
-    from emonet.evaluate.predictions import PredictionsError
+    from emonet.results.predictions import PredictionsError
 
     out = out or run_b / f"compare-{run_a.resolve().name}"
     names = (run_a.resolve().name, run_b.resolve().name)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import app
 
 
 @app.command("evaluate")
@@ -26,22 +26,19 @@ def evaluate_command(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: <run>/eval).")] = None,
     batch_size: Annotated[int, typer.Option(help="Utterances per forward pass.")] = 32,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="torch device, e.g. cpu or cuda (default: cuda when available, else cpu)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Score a trained model on EmoSet partitions and write predictions, metrics and plots."""
-    from emonet.corpora.emoset import EmoSetError
-    from emonet.evaluate.predictions import PredictionsError
-    from emonet.evaluate.runner import EvaluationError, evaluate
+    from emonet.evaluate.runner import evaluate
 
-    try:
-        from emonet.model import CheckpointError
-    except ImportError:  # pragma: no cover
-        CheckpointError = EvaluationError
     parts = tuple(partition or ("devel", "test"))
-    try:
-        results = evaluate(target, emoset, corpus or None, parts, out, batch_size, not quiet)
-    except (EvaluationError, EmoSetError, PredictionsError, CheckpointError) as exc:
-        raise fail(str(exc)) from None
+    results = evaluate(target, emoset, corpus or None, parts, out, batch_size, not quiet, device)
     for c, per in results.items():
         for part, m in per.items():
             typer.echo(

@@ -1,4 +1,4 @@
-"""``emonet model-info``: parameter accounting of a model configuration per training mode."""
+"""``emonet model-info``: the parameter report of :mod:`emonet.model.parameters` as tables."""
 
 from __future__ import annotations
 
@@ -10,90 +10,23 @@ from emonet.cli.app import app, fail
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` strings (values parsed as YAML) into model overrides."""
+    """``key=value`` strings (values parsed as YAML) into model overrides; EmoNetError naming a
+    bad entry."""
     import yaml
+
+    from emonet.errors import EmoNetError
 
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--set expects key=value, got {pair!r}")
-        out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+            raise EmoNetError(f"--set expects key=value, got {pair!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            why = getattr(exc, "problem", None) or exc
+            raise EmoNetError(f"--set {pair}: not a YAML value ({why})") from None
     return out
-
-
-def model_report(name: str, classes: int, corpora: int, overrides: dict[str, Any]) -> dict:
-    """Parameter counts of configuration ``name``: per mode, per corpus, and shared-vs-single ratios.
-
-    Single-corpus models are built without adapters (the reference's single models); the shared
-    model has adapters for all ``corpora`` corpora, and transfer modes add one corpus to it.
-    Counts come from real models with one or two corpora and :meth:`EmoNet.set_mode`; a model with
-    n corpora of equal label sets has ``shared + n · per_corpus`` parameters, which gives the
-    totals for ``corpora`` corpora without building them.
-    """
-    from emonet.model import create_model
-
-    labels = [f"class{i}" for i in range(classes)]
-
-    def build(n: int, **extra: Any):
-        model = create_model(name, **{**overrides, **extra})
-        for i in range(n):
-            model.add_corpus(f"corpus{i + 1:02d}", labels)
-        return model
-
-    def shared_and_per(**extra: Any) -> tuple[int, int]:
-        counts = build(1, **extra).parameter_counts()
-        return counts["shared"], counts["corpora"]["corpus01"]["total"]
-
-    def total(n: int, **extra: Any) -> int:
-        shared, per = shared_and_per(**extra)
-        return shared + n * per
-
-    single = build(1, adapters=False)
-    single.set_mode("scratch", "corpus01")
-    single_total = single.parameter_counts()["total"]
-    pair = build(2)  # an existing corpus + a new one
-    counts = pair.parameter_counts()
-    shared, per = counts["shared"], counts["corpora"]["corpus01"]["total"]
-    modes = [("scratch", "single corpus, no adapters", single_total, single_total)]
-    pair.set_mode("multi", ["corpus01", "corpus02"])
-    multi_trainable = pair.parameter_counts()["trainable"] + (corpora - 2) * per
-    modes.append(("multi", f"{corpora} corpora", shared + corpora * per, multi_trainable))
-    for mode in ("finetune", "last-layer", "adapters"):
-        pair.set_mode(mode, "corpus02")
-        trainable = pair.parameter_counts()["trainable"]
-        modes.append((mode, f"{corpora} corpora + 1 new", shared + (corpora + 1) * per, trainable))
-
-    ratios = []
-    for label, shared_kw, single_kw in (
-        ("configured head, like for like", {}, {}),
-        ("attention head, like for like", {"head": "attention"}, {"head": "attention"}),
-        (
-            "shared attention model vs single avgpool model (the paper's 3.5×)",
-            {"head": "attention"},
-            {"head": "avgpool"},
-        ),
-        (
-            "shared attention pooling vs single attention model (beyond the paper)",
-            {"head": "attention", "share_pooling": True},
-            {"head": "attention"},
-        ),
-    ):
-        multi_total = total(corpora, **shared_kw)
-        one = build(1, adapters=False, **single_kw).parameter_counts()["total"]
-        ratios.append((label, multi_total, one, multi_total / one))
-    return {
-        "name": name,
-        "classes": classes,
-        "corpora": corpora,
-        "config": pair.config,
-        "shared": shared,
-        "shared_conv3x3": counts["shared_conv3x3"],
-        "per_corpus": counts["corpora"]["corpus01"],
-        "single": single.parameter_counts(),
-        "modes": modes,
-        "ratios": ratios,
-    }
 
 
 @app.command("model-info")
@@ -112,6 +45,7 @@ def model_info_command(
     from rich.table import Table
 
     from emonet.model import list_models
+    from emonet.model.parameters import parameter_report
 
     console = Console(width=max(120, Console().width))
     if list_:
@@ -124,10 +58,7 @@ def model_info_command(
         return
     if classes < 1 or corpora < 1:
         raise fail("--classes and --corpora must be positive")
-    try:
-        report = model_report(name, classes, corpora, parse_sets(set_ or []))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise fail(str(exc).strip("'\"")) from None
+    report = parameter_report(name, classes, corpora, parse_sets(set_ or []))
     cfg = report["config"]
     console.print(
         f"[bold]{name}[/]: filters {cfg.filters}, widen {cfg.widen}, blocks {cfg.blocks}, "

@@ -95,14 +95,6 @@ def inside(path: str | Path, root: str | Path) -> bool:
     return True
 
 
-def is_junk(path: Path) -> bool:
-    """True for OS droppings (``__MACOSX/``, ``.DS_Store``, AppleDouble ``._x``, …)."""
-    return any(
-        part.lower() in JUNK_NAMES or part.startswith("._") or part.startswith(".")
-        for part in path.parts
-    )
-
-
 def walk_audio(root: str | Path) -> Iterator[Path]:
     """Every audio file below ``root`` (any extension case), junk left out, in sorted order."""
     root = Path(root)

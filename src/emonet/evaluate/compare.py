@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from emonet.evaluate.metrics import uar
-from emonet.evaluate.predictions import (
+from emonet.evaluate.stats import bootstrap_delta_uar, holm, mcnemar
+from emonet.results.metrics import uar
+from emonet.results.predictions import (
     PredictionsError,
     atomic_write_text,
     available,
@@ -21,8 +22,7 @@ from emonet.evaluate.predictions import (
     read_predictions,
     write_json,
 )
-from emonet.evaluate.report import md_table, write_report
-from emonet.evaluate.stats import bootstrap_delta_uar, holm, mcnemar
+from emonet.results.report import md_table, write_report
 
 
 @dataclass

@@ -18,11 +18,12 @@ import yaml
 from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
-from emonet.evaluate.metrics import uar
-from emonet.evaluate.plots import heatmap_png
-from emonet.evaluate.predictions import atomic_write_text, write_json
-from emonet.evaluate.report import md_table, write_report
-from emonet.evaluate.scoring import predict_dataset, softmax
+from emonet.model.scoring import predict_dataset, softmax
+from emonet.results.metrics import uar
+from emonet.results.plots import heatmap_png
+from emonet.results.predictions import atomic_write_text, write_json
+from emonet.results.report import md_table, write_report
+from emonet.runtime import torch_device
 
 SHARED_EMOTIONS = (
     "anger", "happiness", "sadness", "neutral", "fear", "disgust", "surprise", "boredom", "calm",
@@ -103,13 +104,17 @@ def cross_corpus_matrix(
     overrides: Mapping[str, Mapping[str, str | None]] | None = None,
     out: Path | None = None,
     batch_size: int = 32,
+    device: str | None = None,
 ) -> pd.DataFrame:
-    """N×N UAR table (rows: head, columns: corpus evaluated on); writes JSON, markdown, heatmap."""
+    """N×N UAR table (rows: head, columns: corpus evaluated on); writes JSON, markdown, heatmap.
+
+    ``device``: where the model scores (default: cuda when available, else cpu).
+    """
     from emonet.evaluate.runner import resolve
     from emonet.model import load_checkpoint
 
     where = resolve(checkpoint)
-    model = load_checkpoint(where.checkpoint)
+    model = load_checkpoint(where.checkpoint).to(torch_device(device))
     sets = open_emoset(emoset)
     names = corpora or [c for c in model.corpora if c in sets]
     if len(names) < 2:

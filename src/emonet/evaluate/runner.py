@@ -17,11 +17,12 @@ import yaml
 from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
-from emonet.evaluate.metrics import classification_metrics
-from emonet.evaluate.plots import confusion_png, curves_png
-from emonet.evaluate.predictions import predictions_table, write_json, write_predictions
-from emonet.evaluate.report import md_table, write_report
-from emonet.evaluate.scoring import predict_dataset, softmax
+from emonet.model.scoring import predict_dataset, softmax
+from emonet.results.metrics import classification_metrics
+from emonet.results.plots import confusion_png, curves_png
+from emonet.results.predictions import predictions_table, write_json, write_predictions
+from emonet.results.report import md_table, write_report
+from emonet.runtime import torch_device
 
 
 class EvaluationError(EmoNetError, ValueError):
@@ -54,16 +55,17 @@ def evaluate(
     out: Path | None = None,
     batch_size: int = 32,
     show_progress: bool = True,
+    device: str | None = None,
 ) -> dict:
     """Score every corpus the model and the EmoSet share; write the evaluation folder.
 
     Returns ``{corpus: {partition: metrics}}``. ``out`` defaults to ``<run>/eval`` (or
-    ``<checkpoint>/eval`` for a bare checkpoint).
+    ``<checkpoint>/eval`` for a bare checkpoint). ``device``: cuda when available, else cpu.
     """
     from emonet.model import load_checkpoint
 
     where = resolve(target)
-    model = load_checkpoint(where.checkpoint)
+    model = load_checkpoint(where.checkpoint).to(torch_device(device))
     sets = open_emoset(emoset)
     names = corpora or [c for c in model.corpora if c in sets]
     for c in names:

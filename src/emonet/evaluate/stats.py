@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest, chi2
 
-from emonet.evaluate.metrics import uar
+from emonet.results.metrics import uar
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,6 @@ def bootstrap_delta_uar(
     # vectorised UAR over resamples: per-class recall from counts
     idx = rng.integers(0, len(y), size=(n_boot, len(y)))
     ys, hit_a, hit_b = y[idx], (a == y)[idx], (b == y)[idx]
-    deltas = np.empty(n_boot)
     rec_a = np.zeros((n_boot, len(classes)))
     rec_b = np.zeros((n_boot, len(classes)))
     present = np.zeros((n_boot, len(classes)), bool)

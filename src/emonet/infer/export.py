@@ -281,7 +281,7 @@ def verify_onnx(path: str | Path, model: EmoNet, corpus: str, signals: list[np.n
     """Max abs difference of probabilities, onnxruntime vs ``predict_logits`` + softmax, over the
     signals as one padded batch and one at a time; ``inf`` if either side gives a non-finite
     probability (Python's ``max()`` would step over a NaN and report a match)."""
-    from emonet.evaluate.scoring import softmax
+    from emonet.model.scoring import softmax
 
     session = onnx_session(path)
     worst = 0.0

@@ -20,8 +20,8 @@ import torch
 
 from emonet import audio
 from emonet.audio import SAMPLE_RATE, AudioError
-from emonet.evaluate.scoring import softmax
 from emonet.model.checkpoint import CheckpointNotFound, resolve_checkpoint
+from emonet.model.scoring import softmax
 from emonet.runtime import keep_freed_memory
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from emonet.model.checkpoint import (
 from emonet.model.emonet import ARCHITECTURE, MODES, EmoNet, EmoNetConfig, feature_shape
 from emonet.model.frontend import FrontendConfig, LogMel, mel_filterbank
 from emonet.model.heads import AttentionPool, AvgPool, Classifier
+from emonet.model.parameters import parameter_report
 from emonet.model.registry import (
     ModelSpec,
     config_from_dict,
@@ -43,6 +44,7 @@ __all__ = [
     "list_models",
     "load_checkpoint",
     "mel_filterbank",
+    "parameter_report",
     "read_checkpoint_config",
     "resolve_checkpoint",
     "resolve_config",

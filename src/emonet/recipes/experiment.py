@@ -16,10 +16,14 @@ from typing import Any
 
 import yaml
 
+from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.evaluate.compare import compare_corpus
-from emonet.evaluate.predictions import atomic_write_text, write_json
-from emonet.evaluate.report import md_table, write_report
-from emonet.train.config import ConfigError, build, config_from_dict
+from emonet.evaluate.runner import evaluate
+from emonet.evaluate.stats import holm
+from emonet.results.predictions import atomic_write_text, write_json
+from emonet.results.report import md_table, write_report
+from emonet.runtime import torch_device
+from emonet.train.config import config_from_dict
 
 BASELINES = ("eGeMAPSv02-svm", "ComParE_2016-svm")
 SETTINGS = ("scratch", "multi", "adapters", "finetune", "last-layer")
@@ -57,13 +61,11 @@ class ExperimentConfig:
 
 
 def load_experiment(path: Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read and check an experiment YAML (``--set`` style overrides allowed)."""
-    from emonet.train.config import set_key
+    """Read and check an experiment YAML (``--set`` style overrides allowed).
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: experiment file not found") from None
+    The baseline keys are checked (which needs openSMILE) only when ``baselines`` lists any.
+    """
+    data = read_yaml(path)
     for assignment in overrides or []:
         set_key(data, assignment)
     try:
@@ -77,14 +79,14 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
         raise ConfigError(f"{path}: settings: unknown {unknown}; known: {list(SETTINGS)}")
     for name in cfg.baselines:
         _split_baseline(name, str(path))
-    baseline_settings(cfg)  # checks the baseline keys
+    if cfg.baselines:
+        baseline_settings(cfg)  # checks the baseline keys
     return cfg
 
 
 def _split_baseline(name: str, where: str = "") -> tuple[str, str]:
     """``"ComParE_2016-svm"`` → ``("ComParE_2016", "svm")``, checked against the registries."""
-    from emonet.baselines.classifiers import CLASSIFIERS
-    from emonet.baselines.features import FEATURE_SETS
+    from emonet.baselines import CLASSIFIERS, FEATURE_SETS
 
     features, _, classifier = name.rpartition("-")
     if features not in FEATURE_SETS or classifier not in CLASSIFIERS:
@@ -161,8 +163,11 @@ def train_config(cfg: ExperimentConfig, run: Run):
 
 
 def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
-    """Train and evaluate every run (reusing finished ones), then write the table and report."""
-    from emonet.evaluate.runner import evaluate
+    """Train and evaluate every run (reusing finished ones), then write the table and report.
+
+    Each run is scored on the device it trained on (its ``engine.accelerator``). openSMILE is
+    imported only if ``baselines`` lists any.
+    """
     from emonet.train.loop import train
 
     out = Path(cfg.out)
@@ -170,13 +175,24 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
     atomic_write_text(out / "experiment.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
     for run in plan(cfg):
         folder = out / run.name
-        if not (folder / "DONE.json").is_file():
+        trained = (folder / "DONE.json").is_file()
+        scored = (folder / "eval" / run.corpora[0] / cfg.partition / "metrics.json").is_file()
+        if trained and scored:
+            continue
+        config = train_config(cfg, run)
+        if not trained:
             resume = (folder / "checkpoints" / "last" / "trainer_state.json").is_file()
-            train(train_config(cfg, run), resume=resume, show_progress=show_progress)
-        if not (folder / "eval" / run.corpora[0] / cfg.partition / "metrics.json").is_file():
+            train(config, resume=resume, show_progress=show_progress)
+        if not scored:
             parts = ("devel", cfg.partition)
+            device = torch_device(config.engine.accelerator)
             evaluate(
-                folder, Path(cfg.emoset), list(run.corpora), parts, show_progress=show_progress
+                folder,
+                Path(cfg.emoset),
+                list(run.corpora),
+                parts,
+                show_progress=show_progress,
+                device=device,
             )
     if cfg.baselines:
         from emonet.baselines import run_one
@@ -213,8 +229,6 @@ def _trainable(run_dir: Path, mode: str, corpus: str | list[str]) -> int:
 
 def summarise(cfg: ExperimentConfig) -> dict:
     """Table of test UAR per corpus and setting, significance against scratch, parameters."""
-    from emonet.evaluate.stats import holm
-
     out = Path(cfg.out)
     columns = [*cfg.settings, *cfg.baselines]
     folder = {

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from emonet.evaluate.predictions import atomic_write_text
+from emonet.results.predictions import atomic_write_text
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

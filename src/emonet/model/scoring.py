@@ -1,4 +1,5 @@
-"""Score a model on a list of utterances: batched by similar length, returned in input order."""
+"""Score a model on a list of utterances (batched by similar length, returned in input order) and
+turn logits into probabilities; used by training (devel), evaluation and inference alike."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ def predict_dataset(
 ) -> np.ndarray:
     """Logits ``(N, n_labels)`` of every utterance, through the model's ``predict_logits``.
 
-    Utterances are batched in order of length so that little padding is computed; the model
-    masks the padding, so the order does not change any score.
+    Batches are moved to ``device`` (default: the model's). Utterances are batched in order of
+    length so that little padding is computed; the model masks the padding, so the order does
+    not change any score.
     """
+    if device is None:
+        device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     lengths = np.array([dataset.cache.length(i) for i in range(len(dataset))])
@@ -35,8 +39,7 @@ def predict_dataset(
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             waves, lens, _ = collate_padded([dataset[int(i)] for i in idx])
-            if device is not None:
-                waves, lens = waves.to(device), lens.to(device)
+            waves, lens = waves.to(device), lens.to(device)
             with autocast():
                 logits = model.predict_logits(waves, lens, corpus, window=window)
             logits = logits.float().cpu().numpy()

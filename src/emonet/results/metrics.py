@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
 
-def uar(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int | None = None) -> float:
+def uar(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     """Unweighted average recall over the classes present in ``y_true``."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) == 0:

@@ -79,12 +79,6 @@ def read_predictions(path: Path) -> pd.DataFrame:
     return table
 
 
-def label_names(table: pd.DataFrame) -> list[str]:
-    """Label order of a predictions table (from its probability columns, else sorted)."""
-    cols = [c[len(PROB_PREFIX) :] for c in table.columns if c.startswith(PROB_PREFIX)]
-    return cols or sorted(set(table["label"]) | set(table["prediction"]))
-
-
 def find_eval_dir(path: Path) -> Path:
     """The evaluation folder of a run folder, or ``path`` itself if it is one."""
     path = Path(path)
