@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,7 +23,10 @@ from emonet.evaluate.stats import holm
 from emonet.results.predictions import atomic_write_text, write_json
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
-from emonet.train.config import config_from_dict
+from emonet.train.config import TrainConfig, config_from_dict
+
+if TYPE_CHECKING:
+    from emonet.baselines import BaselineConfig
 
 BASELINES = ("eGeMAPSv02-svm", "ComParE_2016-svm")
 SETTINGS = ("scratch", "multi", "adapters", "finetune", "last-layer")
@@ -97,7 +100,7 @@ def _split_baseline(name: str, where: str = "") -> tuple[str, str]:
     return features, classifier
 
 
-def baseline_settings(cfg: ExperimentConfig):
+def baseline_settings(cfg: ExperimentConfig) -> BaselineConfig:
     """The baseline configuration of the experiment (its runs live in ``<out>/baselines``)."""
     from emonet.baselines import baseline_config
 
@@ -144,7 +147,7 @@ def plan(cfg: ExperimentConfig) -> list[Run]:
     return runs
 
 
-def train_config(cfg: ExperimentConfig, run: Run):
+def train_config(cfg: ExperimentConfig, run: Run) -> TrainConfig:
     """The training configuration of one run."""
     section = {"scratch": cfg.scratch, "multi": cfg.multi}.get(run.mode, cfg.transfer)
     data = _merge(cfg.train, section)
