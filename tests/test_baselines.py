@@ -228,7 +228,7 @@ def test_config_file_and_overrides(tmp_path):
          "--set", "classifiers=[svm, tree]"],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert proc.returncode == 1 and "classifiers[1]" in proc.stderr
+    assert proc.returncode == 2 and "classifiers[1]" in proc.stderr
 
 
 def test_cli_and_compare_on_two_baseline_runs(runs, tmp_path):

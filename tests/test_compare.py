@@ -112,4 +112,4 @@ def test_compare_cli(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 1 and "no predictions found" in bad.stderr
+    assert bad.returncode == 2 and "no predictions found" in bad.stderr

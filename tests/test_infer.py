@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import emonet
 from emonet import audio
 from emonet.cli import app
-from emonet.infer import Embeddings, Predictor, collect_audio_files, segment_bounds
+from emonet.infer import Embeddings, Predictor, PredictorError, collect_audio_files, segment_bounds
 from emonet.model import create_model, save_checkpoint
 from emonet.model.scoring import softmax
 
@@ -101,7 +101,7 @@ def test_load_knows_corpora_and_is_lazy(checkpoint, tmp_path):
 def test_corpus_must_be_named_when_the_model_has_several(checkpoint):
     model = emonet.load(checkpoint)
     model.add_corpus("other", ["a", "b"])
-    with pytest.raises(ValueError, match="emodb, other"):
+    with pytest.raises(PredictorError, match="emodb, other"):  # a ValueError too, as it was
         Predictor(model)
     with pytest.raises(ValueError, match="'nope' is not in the model"):
         Predictor(model, corpus="nope")
@@ -140,9 +140,10 @@ def test_predictions_equal_the_model_at_any_rate_and_channel_count(model, emodb_
         "prediction",
         *(f"p_{label}" for label in EMODB_LABELS),
         "duration",
+        "flag",
         "error",
     ]
-    assert (table["error"] == "").all()
+    assert (table["error"] == "").all() and (table["flag"] == "").all()
     assert np.abs(_probs(table)[:3] - ref).max() < 1e-6
     quiet = _direct(model, (0.9 * x16).astype(np.float32))
     assert np.abs(_probs(table)[3] - quiet).max() < 1e-4  # 24-bit FLAC quantisation
@@ -199,6 +200,61 @@ def test_folder_with_a_broken_file_gives_an_error_row(model, emodb_dir, tmp_path
     assert "broken.wav" in result.output and "3 of 4 files" in result.output
     written = pd.read_csv(out, keep_default_na=False)
     assert len(written) == 4 and (written["error"] != "").sum() == 1
+
+
+def test_silence_short_files_and_empty_folders_are_flagged(model, emodb_dir, tmp_path):
+    """A confident-looking answer for digital silence or a 1-sample file, or a folder that
+    silently vanishes from the table, is a defect: such rows carry a flag and the CLI warns."""
+    (speech,) = _emodb_clips(emodb_dir, tmp_path, 1, 2.0)
+    silence = tmp_path / "silence.flac"
+    sf.write(silence, np.zeros(60 * SR, np.float32), SR)  # a minute of digital silence
+    one = tmp_path / "one.wav"
+    sf.write(one, np.array([0.5], np.float32), SR, subtype="FLOAT")
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "notes.txt").write_text("no audio here")
+    assert collect_audio_files([empty]) == []  # the default is unchanged
+    files = collect_audio_files([speech, silence, one, empty], keep_empty=True)
+    assert files == [speech, silence, one, empty]
+
+    predictor = Predictor(model)
+    table = predictor.predict_files(files)
+    assert list(table["flag"]) == ["", "silent", "too short", "no audio"]
+    assert (table["error"] == "").all()
+    assert table["prediction"].iloc[1] != ""  # the model does answer for silence: hence the flag
+    assert table["prediction"].iloc[3] == "" and np.isnan(_probs(table)[3]).all()
+
+    # the thresholds: one time step of the final feature map; a peak of -60 dBFS
+    x = audio.load(speech)
+    n = predictor.min_samples
+    assert n == 1024 + 7 * 512  # n_fft + (2**3 - 1) hops
+    assert predictor.flag(x[:n]) == "" and predictor.flag(x[: n - 1]) == "too short"
+    quiet = (x / np.abs(x).max() * 0.9e-3).astype(np.float32)
+    assert predictor.flag(quiet) == "silent" and predictor.flag(quiet * 1.2) == ""
+    assert list(predictor.predict_signal(np.zeros(SR, np.float32), SR)["flag"]) == ["silent"]
+
+    # segments are flagged one by one; the file row by the whole file
+    mixed = np.concatenate([x, np.zeros(2 * SR, np.float32)])
+    seg = Predictor(model, window=1.0).predict_signal(mixed, SR)
+    assert list(seg["flag"]) == ["", "", "", "silent", "silent"]
+    rows = Predictor(model, window=1.0).predict_files([silence, empty])
+    assert list(rows.loc[rows["level"] == "file", "flag"]) == ["silent", "no audio"]
+
+    # the command line: a row for every input, one warning line, exit code 0
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    out = tmp_path / "p.csv"
+    args = ["predict", str(ckpt), str(speech), str(silence), str(one), str(empty)]
+    res = CliRunner().invoke(app, [*args, "--no-progress", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, res.stderr
+    for fragment in ("3 of 4 rows flagged", "silence.flac (silent)", "one.wav (too short)"):
+        assert fragment in warnings[0], (fragment, warnings[0])
+    assert "3 of 3 files predicted" in res.stderr
+    written = pd.read_csv(out, keep_default_na=False)
+    assert list(written["flag"]) == ["", "silent", "too short", "no audio"]
+    res = CliRunner().invoke(app, ["predict", str(ckpt), str(speech), "--no-progress"])
+    assert res.exit_code == 0 and "warning" not in res.stderr and "flag" not in res.stdout
 
 
 def test_cli_writes_csv_and_jsonl_and_embeddings(model, emodb_dir, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from emonet.audio import load
+from emonet.errors import EmoNetError
 from emonet.model import (
     AdapterConv2d,
     CheckpointError,
@@ -26,6 +27,7 @@ from emonet.model import (
     read_checkpoint_config,
     save_checkpoint,
 )
+from emonet.model.registry import ModelConfigError
 
 SR = 16_000
 LABELS_A = ["anger", "boredom", "neutral"]
@@ -447,12 +449,17 @@ def test_shared_pooling_option():
 def test_registry_names_and_override_errors():
     names = [s.name for s in list_models()]
     assert {"emonet-wrn", "emonet-resnet26", "emonet-wrn-attention", "emonet-tiny"} <= set(names)
-    with pytest.raises(KeyError, match="emonet-wrn"):
+    with pytest.raises(KeyError, match="emonet-wrn") as unknown:  # a KeyError, as it was
         create_model("resnet-9000")
-    with pytest.raises(TypeError, match="widht"):
+    assert isinstance(unknown.value, EmoNetError)
+    assert str(unknown.value).startswith("unknown model 'resnet-9000'")  # no KeyError quotes
+    with pytest.raises(ModelConfigError, match="widht"):
         create_model("emonet-tiny", widht=2)
-    with pytest.raises(ValueError, match="head"):
+    with pytest.raises(ModelConfigError, match="head"):
         create_model("emonet-tiny", head="max")
+    with pytest.raises(ModelConfigError, match="filters: must be positive"):
+        create_model("emonet-tiny", filters=0)  # the config's own check, as a user error
+    assert issubclass(ModelConfigError, ValueError) and issubclass(ModelConfigError, EmoNetError)
     model = create_model("emonet-tiny", **{"frontend.n_mels": 64}, filters=4)
     assert model.config.frontend.n_mels == 64 and model.config.filters == 4
     assert create_model("emonet-n2").config == create_model("emonet-wrn").config
@@ -532,6 +539,38 @@ def test_checkpoint_errors(tmp_path):
         load_checkpoint(folder)
 
 
+def test_an_edited_model_section_is_refused(tmp_path):
+    """n_mels, the hop or the label order in config.json change no tensor shape but every
+    prediction: the model section's SHA-256 is stored with the weights and checked on load."""
+    folder = save_checkpoint(two_corpus_model(), tmp_path / "ck")
+    config = folder / "config.json"
+    meta = json.loads(config.read_text())
+    assert len(meta["weights"]["config_sha256"]) == 64
+    load_checkpoint(folder)  # untouched: loads
+    edits = {
+        "n_mels": lambda m: m["config"]["frontend"].update(n_mels=64),
+        "hop": lambda m: m["config"]["frontend"].update(hop_length=256),
+        "labels": lambda m: m["corpora"][1]["labels"].reverse(),
+        "top-level frontend": lambda m: m["frontend"].update(f_max=4000.0),
+    }
+    for what, edit in edits.items():
+        edited = json.loads(json.dumps(meta))
+        edit(edited)
+        config.write_text(json.dumps(edited, indent=2))
+        with pytest.raises(CheckpointError, match="model section") as info:
+            load_checkpoint(folder)
+        assert str(config) in str(info.value), what
+    # the same edit passes every shape check: without the digest the model loads (the hole)
+    edited = json.loads(json.dumps(meta))
+    edited["config"]["frontend"]["n_mels"] = 64
+    del edited["weights"]["config_sha256"]
+    config.write_text(json.dumps(edited))
+    assert load_checkpoint(folder).config.frontend.n_mels == 64
+    # editing name or extra does not change what the weights mean
+    config.write_text(json.dumps({**meta, "name": "renamed", "extra": {"note": 1}}))
+    assert load_checkpoint(folder).checkpoint_extra == {"note": 1}
+
+
 # ----------------------------------------------------------------------------- parameter counts
 def test_parameter_counts_match_the_tf_reference():
     """DESIGN.md: single model 3.91 M (2.71 M in 3×3 convs); each extra corpus 0.30 M adapters +
@@ -584,4 +623,5 @@ def test_model_info_cli():
         text=True,
         timeout=120,
     )
-    assert bad.returncode != 0 and "widht" in bad.stderr
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1 and "widht" in lines[0], bad.stderr

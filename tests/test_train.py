@@ -76,7 +76,7 @@ def test_config_errors_name_the_key(tmp_path, real_emoset):
         [sys.executable, "-m", "emonet", "train", str(path), "--set", "optim.lr=fast"],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert proc.returncode == 1 and "optim.lr" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "optim.lr" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # --- modes on real data ----------------------------------------------------------------------

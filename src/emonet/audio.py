@@ -38,6 +38,10 @@ class AudioError(EmoNetError, ValueError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        """Pickle by path and problem, so the error crosses worker processes intact."""
+        return (type(self), (self.path, self.problem))
+
 
 def is_audio_file(path: str | Path) -> bool:
     """True if the file name has an audio or media extension EmoNet can decode."""

@@ -90,7 +90,7 @@ def test_a_python_tag_in_db_yaml_is_refused_and_never_run(tmp_path):
     cmd = [sys.executable, "-m", "emonet", "prepare", "audformat", str(bad), str(out)]
     proc = subprocess.run([*cmd, "--name", "x", "--quiet"], capture_output=True, text=True, env=env)
     lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error:") and "refused" in lines[0], lines
     assert str(bad / "db.yaml") in lines[0]
     assert not marker.exists()
@@ -129,7 +129,7 @@ def _overwrite_tensor(weights: Path, value: float) -> str:
 def _one_error_line(result, *fragments: str) -> str:
     """The CLI result is a failure with exactly one ``error:`` line holding ``fragments``."""
     lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
     assert len(lines) == 1 and lines[0].startswith("error:"), lines
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])

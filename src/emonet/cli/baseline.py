@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import app
 
 
 @app.command("baseline")
@@ -22,16 +22,10 @@ def baseline_command(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Functionals + classifiers per corpus; complexity chosen on devel; runs like EmoNet's."""
-    from emonet.baselines.features import FeatureError
     from emonet.baselines.run import load_baseline_config, run_baseline
-    from emonet.config import ConfigError
-    from emonet.corpora.emoset import EmoSetError
     from emonet.results.report import command_line
 
-    try:
-        cfg = load_baseline_config(config, set_ or [])
-        run_baseline(cfg, show_progress=not quiet, command=command_line())
-    except (ConfigError, EmoSetError, FeatureError) as exc:
-        raise fail(str(exc)) from None
+    cfg = load_baseline_config(config, set_ or [])
+    run_baseline(cfg, show_progress=not quiet, command=command_line())
     typer.echo((Path(cfg.out) / "results.md").read_text(encoding="utf-8"))
     typer.echo(f"report: {Path(cfg.out) / 'report.md'}")

@@ -29,7 +29,7 @@ def check_command(
     """Verify tables, checksums and rows of every corpus and decode its audio; exit 2 on problems."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from emonet.corpora.emoset import EmoSetError, check_emoset
+    from emonet.corpora.emoset import check_emoset
 
     console = Console()
     columns = (TextColumn("[bold]check {task.description}"), BarColumn(), MofNCompleteColumn())
@@ -41,15 +41,12 @@ def check_command(
                 bars[corpus] = progress.add_task(corpus, total=total)
             progress.update(bars[corpus], completed=done)
 
-        try:
-            reports = check_emoset(
-                emoset_dir,
-                decode=decode,
-                workers=workers or min(os.cpu_count() or 1, 8),
-                progress=advance,
-            )
-        except EmoSetError as exc:
-            raise fail(str(exc), code=2) from None
+        reports = check_emoset(
+            emoset_dir,
+            decode=decode,
+            workers=workers or min(os.cpu_count() or 1, 8),
+            progress=advance,
+        )
     bad = 0
     for r in reports:
         audio = f", {r.decoded} decoded ({r.seconds / 3600:.2f} h)" if decode else ""
@@ -66,4 +63,4 @@ def check_command(
         if len(r.problems) > SHOWN:
             console.print(f"  … and {len(r.problems) - SHOWN} more", highlight=False)
     if bad:
-        raise fail(f"{bad} of {len(reports)} corpora in {emoset_dir} have problems", code=2)
+        raise fail(f"{bad} of {len(reports)} corpora in {emoset_dir} have problems")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import app
 
 
 @app.command("compare")
@@ -28,18 +28,14 @@ def compare_command(
 ) -> None:
     """Say, per corpus, whether RUN_B beats RUN_A and whether the difference is significant."""
     from emonet.evaluate.compare import CorpusComparison, compare_runs, comparison_markdown
-    from emonet.results.predictions import PredictionsError
 
     out = out or run_b / f"compare-{run_a.resolve().name}"
     names = (run_a.resolve().name, run_b.resolve().name)
     if names[0] == names[1]:
         names = ("A", "B")
-    try:
-        result = compare_runs(
-            run_a, run_b, partition, corpus or None, alpha, n_boot, out=out, names=names
-        )
-    except PredictionsError as exc:
-        raise fail(str(exc)) from None
+    result = compare_runs(
+        run_a, run_b, partition, corpus or None, alpha, n_boot, out=out, names=names
+    )
     rows = [CorpusComparison(**r) for r in result["corpora"]]
     typer.echo(comparison_markdown(rows, names))
     typer.echo(result["summary"])

@@ -12,6 +12,9 @@ from emonet.cli.app import app, fail
 FAILED_EXIT_CODE = 2
 """Exit code when at least one file could not be decoded (the other rows are still written)."""
 
+SHOWN_FLAGGED = 3
+"""Flagged files named in the warning line; the rest are counted."""
+
 
 @app.command("predict")
 def predict_command(
@@ -48,9 +51,12 @@ def predict_command(
     ] = True,
 ) -> None:
     """Predict emotions for audio files and folders; exit code 2 if any file could not be read."""
+    # rows whose probabilities mean little are flagged (silent, too short; a folder without audio
+    # gets a row flagged no audio) and one warning line on stderr says so
     from emonet.infer.predictor import (
-        CheckpointNotFound,
+        NO_AUDIO,
         Predictor,
+        check_output_file,
         collect_audio_files,
         write_table,
     )
@@ -59,14 +65,14 @@ def predict_command(
         raise fail(f"--output {output}: use .csv, .jsonl or .parquet")
     if embeddings is not None and embeddings.suffix.lower() not in (".npy", ".parquet"):
         raise fail(f"--embeddings {embeddings}: use .npy or .parquet")
-    try:
-        predictor = Predictor(
-            checkpoint, corpus, device=device, batch_size=batch_size, window=window, hop=hop
-        )
-    except (CheckpointNotFound, ValueError) as exc:
-        raise fail(str(exc)) from None
-    files = collect_audio_files(paths)
-    if not files:
+    for path, what in ((output, "--output table"), (embeddings, "--embeddings file")):
+        if path is not None:
+            check_output_file(path, what)  # before any work, not after it
+    predictor = Predictor(
+        checkpoint, corpus, device=device, batch_size=batch_size, window=window, hop=hop
+    )
+    files = collect_audio_files(paths, keep_empty=True)
+    if all(f.is_dir() for f in files):
         raise fail("no audio files found in " + ", ".join(map(str, paths)))
 
     table = _with_progress(predictor.predict_files, files, progress and len(files) > 1, "predict")
@@ -85,13 +91,33 @@ def predict_command(
     else:
         _print_table(table)
     failed = table.loc[table["error"] != "", ["file", "error"]].drop_duplicates()
+    file_rows = table[table["level"] == "file"] if "level" in table else table
+    n_files = int((file_rows["flag"] != NO_AUDIO).sum())  # folders without audio aside
+    if len(failed) == 1 and n_files == 1:  # the only file: its error is the one line
+        raise fail(f"{failed['file'].iloc[0]}: {failed['error'].iloc[0]}")
     for f, e in failed.itertuples(index=False):
         typer.echo(f"failed: {f}: {e}", err=True)
-    n_files = len(files)
+    _warn_flagged(table)
     where = f" → {output}" if output is not None else ""
     typer.echo(f"{n_files - len(failed)} of {n_files} files predicted{where}", err=True)
     if len(failed):
         raise typer.Exit(FAILED_EXIT_CODE)
+
+
+def _warn_flagged(table) -> None:
+    """One warning line on stderr if any row is flagged (silent, too short, no audio)."""
+    flagged = table[table["flag"] != ""]
+    if flagged.empty:
+        return
+    counts = ", ".join(f"{n} {flag}" for flag, n in flagged["flag"].value_counts().items())
+    rows = flagged.drop_duplicates("file")[["file", "flag"]]
+    named = "; ".join(f"{f} ({g})" for f, g in rows.head(SHOWN_FLAGGED).itertuples(index=False))
+    more = f"; … and {len(rows) - SHOWN_FLAGGED} more files" if len(rows) > SHOWN_FLAGGED else ""
+    typer.echo(
+        f"warning: {len(flagged)} of {len(table)} rows flagged ({counts}); their probabilities "
+        f"mean little: {named}{more} (see the flag column)",
+        err=True,
+    )
 
 
 def _with_progress(fn, files: list[Path], show: bool, what: str):
@@ -129,8 +155,9 @@ def _print_table(table) -> None:
         root = ""
     if root:
         view["file"] = [os.path.relpath(f, root) for f in files]
-    if not (view["error"] != "").any():
-        view = view.drop(columns="error")
+    for col in ("flag", "error"):
+        if not (view[col] != "").any():
+            view = view.drop(columns=col)
     probs = [c for c in view.columns if c.startswith("p_")]
     text = view.map(lambda v: _cell(v, 2))
     width = sum(max(len(c), text[c].str.len().max()) + 3 for c in text.columns)
@@ -148,7 +175,7 @@ def _print_table(table) -> None:
         ]
     out = Table(show_edge=False, pad_edge=False)
     for col in view.columns:
-        left = col in ("file", "level", "prediction", "error")
+        left = col in ("file", "level", "prediction", "flag", "error")
         out.add_column(col.removeprefix("p_"), justify="left" if left else "right")
     for row in view.itertuples(index=False):
         out.add_row(*(_cell(v, 2) for v in row))

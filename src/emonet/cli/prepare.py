@@ -12,12 +12,14 @@ from emonet.cli.app import app, fail
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
-    """``key=value`` strings into a dict; the error names the bad entry."""
+    """``key=value`` strings into a dict; the EmoNetError names the bad entry."""
+    from emonet.errors import EmoNetError
+
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--option expects key=value, got {pair!r}")
+            raise EmoNetError(f"--option expects key=value, got {pair!r}")
         out[key.strip()] = value
     return out
 
@@ -51,8 +53,7 @@ def prepare_command(
     ] = 0.0,
 ) -> None:
     """Parse, validate, decode/resample in parallel, split by speaker and write atomically."""
-    from emonet.corpora.emoset import EmoSetError
-    from emonet.corpora.prepare import PrepareError, prepare
+    from emonet.corpora.prepare import prepare
     from emonet.locking import LockedError
 
     console = Console()
@@ -69,10 +70,8 @@ def prepare_command(
             show_progress=not quiet,
             wait=wait,
         )
-    except LockedError as exc:
-        raise fail(f"{exc}, or pass --wait SECONDS", code=2) from None
-    except (PrepareError, EmoSetError, KeyError, ValueError, FileNotFoundError) as exc:
-        raise fail(str(exc).strip("'\"")) from None
+    except LockedError as exc:  # the command-line way out is an option of this command
+        raise fail(f"{exc}, or pass --wait SECONDS") from None
     info = result.info
     state = (
         "already up to date"

@@ -150,6 +150,10 @@ def prepare(
         parsed = spec.parse(source, **options)
     except TypeError as exc:
         raise PrepareError(f"bad options for corpus {corpus!r}: {exc}") from None
+    except EmoNetError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:  # parsers name the source or option refused
+        raise PrepareError(str(exc)) from None
     skipped = list(parsed.skipped)
     items = []
     for it in parsed.items:  # whatever a parser or a table says, nothing outside is read

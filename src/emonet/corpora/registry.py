@@ -30,6 +30,7 @@ from emonet.corpora import (
     urdu,
 )
 from emonet.corpora.base import CorpusSpec
+from emonet.errors import UnknownNameError
 
 CORPORA: dict[str, CorpusSpec] = {
     spec.name: spec
@@ -69,7 +70,7 @@ def get_corpus(name: str) -> CorpusSpec:
         return CORPORA[name]
     except KeyError:
         known = ", ".join(sorted(CORPORA))
-        raise KeyError(f"unknown corpus {name!r}; known corpora: {known}") from None
+        raise UnknownNameError(f"unknown corpus {name!r}; known corpora: {known}") from None
 
 
 def list_corpora() -> list[CorpusSpec]:

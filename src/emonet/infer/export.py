@@ -177,13 +177,12 @@ def export_onnx(
     batch of test signals (``verify_signals``, default: generated noise of several lengths); the
     probabilities must match PyTorch within ``tolerance`` (max abs diff) or ExportError is raised.
     """
-    from emonet.infer.predictor import choose_corpus, load_model
+    from emonet.infer.predictor import check_output_file, choose_corpus, load_model
 
+    out = check_output_file(out, "ONNX model", ExportError)  # before minutes of exporting
     if isinstance(model, (str, Path)):
         model = load_model(model)
     corpus = choose_corpus(list(model.corpora), corpus)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     scorer = OnnxScorer(model.cpu().eval(), corpus).eval()
     sr = model.config.frontend.sample_rate
     rng = np.random.default_rng(0)

@@ -4,11 +4,17 @@ A :class:`Predictor` wraps one checkpoint and one of its corpora (label set). Wh
 batched by similar length; with ``window``/``hop`` a file is cut into segments while it is being
 decoded (:func:`emonet.audio.stream`), so a recording of any length needs memory for a few blocks
 and one batch of segments only.
+
+Nothing odd passes silently: every row has a ``flag`` saying when its probabilities mean little
+(``silent``: peak below −60 dBFS; ``too short``: less than one time step of the network's final
+feature map), and a folder without audio keeps a row (``no audio``) instead of vanishing.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,17 +26,22 @@ import torch
 
 from emonet import audio
 from emonet.audio import SAMPLE_RATE, AudioError
+from emonet.errors import EmoNetError
 from emonet.model.checkpoint import CheckpointNotFound, resolve_checkpoint
+from emonet.model.emonet import STAGES
 from emonet.model.scoring import softmax
-from emonet.runtime import keep_freed_memory
+from emonet.runtime import check_device, keep_freed_memory
 
 if TYPE_CHECKING:
     from emonet.model import EmoNet
 
 __all__ = [  # CheckpointNotFound and resolve_checkpoint live in emonet.model.checkpoint
+    "FLAGS",
     "CheckpointNotFound",
     "Embeddings",
     "Predictor",
+    "PredictorError",
+    "check_output_file",
     "choose_corpus",
     "collect_audio_files",
     "load_model",
@@ -42,6 +53,36 @@ __all__ = [  # CheckpointNotFound and resolve_checkpoint live in emonet.model.ch
 
 JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
 """File and folder names that folder scans skip (with every hidden name starting with a dot)."""
+
+SILENT, TOO_SHORT, NO_AUDIO = "silent", "too short", "no audio"
+FLAGS = (SILENT, TOO_SHORT, NO_AUDIO)
+"""Values of the ``flag`` column besides ``""``: the row's probabilities mean little (or there
+are none, for a folder without audio files)."""
+
+SILENCE_PEAK = 10 ** (-60 / 20)
+"""A signal whose absolute peak is below this (−60 dBFS) is flagged ``silent``."""
+
+
+class PredictorError(EmoNetError, ValueError):
+    """A setting the Predictor cannot work with (corpus, window, hop, batch size, output file)."""
+
+
+def check_output_file(
+    path: str | Path, what: str = "output", error: type[EmoNetError] = PredictorError
+) -> Path:
+    """``path`` checked, before any work, to be a file name that can be written: not a folder,
+    in a folder that exists (or can be made) and takes new files; else ``error`` naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path}: is a folder; the {what} must be a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as exc:
+        raise error(f"{path}: cannot write the {what} there ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
 
 
 def load_model(checkpoint: str | Path) -> EmoNet:
@@ -59,21 +100,24 @@ def choose_corpus(corpora: Sequence[str], corpus: str | None) -> str:
     if corpus is None:
         if len(names) == 1:
             return names[0]
-        raise ValueError(
+        raise PredictorError(
             f"the model has {len(names)} corpora, choose one with corpus=/--corpus: "
             + ", ".join(names)
         )
     if corpus not in names:
-        raise ValueError(f"corpus {corpus!r} is not in the model; it has: {', '.join(names)}")
+        raise PredictorError(f"corpus {corpus!r} is not in the model; it has: {', '.join(names)}")
     return corpus
 
 
-def collect_audio_files(paths: Iterable[str | Path], recursive: bool = True) -> list[Path]:
+def collect_audio_files(
+    paths: Iterable[str | Path], recursive: bool = True, keep_empty: bool = False
+) -> list[Path]:
     """Expand folders into their audio files (sorted); files named explicitly are kept as they are.
 
     Folder scans take audio extensions only (:data:`emonet.audio.AUDIO_EXTENSIONS`) and skip
     hidden names, ``__MACOSX`` and other junk, so that AppleDouble ``._x.wav`` files do not turn
-    into errors.
+    into errors. With ``keep_empty`` a folder without audio files stays in the list (itself, in
+    its place), so that :meth:`Predictor.predict_files` gives it a ``no audio`` row.
     """
     out: list[Path] = []
     for p in map(Path, paths):
@@ -89,7 +133,7 @@ def collect_audio_files(paths: Iterable[str | Path], recursive: bool = True) -> 
                 for f in files
                 if not _junk(f) and audio.is_audio_file(f) and (Path(root) / f).is_file()
             ]
-        out += sorted(found)
+        out += sorted(found) if found or not keep_empty else [p]
     return out
 
 
@@ -166,7 +210,7 @@ def save_embeddings(path: str | Path, embeddings: Embeddings) -> list[Path]:
         table = pd.concat([embeddings.index.reset_index(drop=True), dims], axis=1)
         table.to_parquet(path, index=False)
         return [path]
-    raise ValueError(f"{path}: embeddings are written as .npy or .parquet")
+    raise PredictorError(f"{path}: embeddings are written as .npy or .parquet")
 
 
 class Predictor:
@@ -187,24 +231,32 @@ class Predictor:
         hop: float | None = None,
         block_seconds: float = 30.0,
     ) -> None:
+        if batch_size < 1:
+            raise PredictorError(f"batch_size must be ≥ 1, got {batch_size}")
+        if hop is not None and window is None:
+            raise PredictorError("hop needs a window")
+        for key, seconds in (("window", window), ("hop", hop)):
+            if seconds is not None and not (math.isfinite(seconds) and seconds * SAMPLE_RATE >= 1):
+                raise PredictorError(
+                    f"{key} must be a positive number of seconds (at least one sample), "
+                    f"got {seconds}"
+                )
+        self.device = check_device(device)
         if isinstance(model, (str, Path)):
             model = load_model(model)
-        self.device = torch.device(device)
         if self.device.type == "cpu":
             keep_freed_memory()
         self.model = model.to(self.device).eval()
         self.corpus = choose_corpus(list(model.corpora), corpus)
         self.labels: list[str] = list(model.corpora[self.corpus])
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
         self.batch_size = batch_size
-        if hop is not None and window is None:
-            raise ValueError("hop needs a window")
-        if (window is not None and window <= 0) or (hop is not None and hop <= 0):
-            raise ValueError(f"window and hop must be positive, got {window}, {hop}")
         self.window = window
         self.hop = hop if hop is not None else window
         self.block_seconds = block_seconds
+        front = model.config.frontend
+        self.min_samples = front.n_fft + (2**STAGES - 1) * front.hop_length
+        """Shorter signals are flagged ``too short``: less than one time step of the final
+        feature map (the backbone halves time in each of its stages)."""
 
     # -- the model --------------------------------------------------------------------------
 
@@ -218,7 +270,18 @@ class Predictor:
         """Columns of the tables this predictor returns, in order."""
         probs = [f"p_{label}" for label in self.labels]
         seg = ["level", "start", "end"] if self.segmented else []
-        return ["file", *seg, "prediction", *probs, "duration", "error"]
+        return ["file", *seg, "prediction", *probs, "duration", "flag", "error"]
+
+    def flag(self, x: np.ndarray) -> str:
+        """``silent``, ``too short`` or ``""`` for a 16-kHz mono signal."""
+        return self._flag(len(x), float(np.abs(x).max()) if len(x) else 0.0)
+
+    def _flag(self, samples: int, peak: float) -> str:
+        if peak < SILENCE_PEAK:
+            return SILENT
+        if samples < self.min_samples:
+            return TOO_SHORT
+        return ""
 
     @torch.inference_mode()
     def _run(self, signals: Sequence[np.ndarray], embed: bool = False) -> np.ndarray:
@@ -274,7 +337,13 @@ class Predictor:
     # -- predictions ------------------------------------------------------------------------
 
     def _row(
-        self, file: str, probs: np.ndarray | None, duration: float, error: str = "", **extra
+        self,
+        file: str,
+        probs: np.ndarray | None,
+        duration: float,
+        error: str = "",
+        flag: str = "",
+        **extra,
     ) -> dict:
         row: dict = {"file": file, **extra}
         if probs is None:
@@ -286,6 +355,7 @@ class Predictor:
                 {f"p_{label}": float(p) for label, p in zip(self.labels, probs, strict=True)}
             )
         row["duration"] = duration
+        row["flag"] = flag
         row["error"] = error
         return row
 
@@ -299,15 +369,19 @@ class Predictor:
         bounds: list[tuple[int, int]] = []
         probs: list[np.ndarray] = []
         pending: list[np.ndarray] = []
-        seen = [0]  # samples decoded: the file's length even where hop > window leaves gaps
+        flags: list[str] = []
+        seen = [0, 0.0]  # samples decoded (the file's length even where hop > window leaves
+        # gaps) and their peak
 
         def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
             for b in blocks:
                 seen[0] += len(b)
+                seen[1] = max(seen[1], float(np.abs(b).max()) if len(b) else 0.0)
                 yield b
 
         for s, e, x in _segments(counted(blocks), win, hop):
             bounds.append((s, e))
+            flags.append(self.flag(x))
             pending.append(x)
             if len(pending) == self.batch_size:
                 probs.append(self._run(pending))
@@ -316,26 +390,30 @@ class Predictor:
             probs.append(self._run(pending))
         p = np.concatenate(probs)
         total = seen[0] / SAMPLE_RATE
-        rows = [self._row(file, p.mean(0), total, level="file", start=0.0, end=total)]
-        for (s, e), q in zip(bounds, p, strict=True):
+        flag = self._flag(int(seen[0]), seen[1])
+        rows = [self._row(file, p.mean(0), total, flag=flag, level="file", start=0.0, end=total)]
+        for (s, e), q, f in zip(bounds, p, flags, strict=True):
             a, b = s / SAMPLE_RATE, e / SAMPLE_RATE
-            rows.append(self._row(file, q, b - a, level="segment", start=a, end=b))
+            rows.append(self._row(file, q, b - a, flag=f, level="segment", start=a, end=b))
         return rows
 
-    def _error_row(self, file: str, exc: AudioError) -> dict:
+    def _error_row(self, file: str, exc: AudioError | None, flag: str = "") -> dict:
+        """The row of a file that gave no signal: ``exc`` says why (or ``flag``, for a folder)."""
         extra = {"level": "file", "start": np.nan, "end": np.nan} if self.segmented else {}
-        return self._row(file, None, np.nan, **extra, error=exc.problem)
+        error = exc.problem if exc is not None else ""
+        return self._row(file, None, np.nan, **extra, error=error, flag=flag)
 
     def predict_signal(self, x: np.ndarray, sr: int, name: str = "signal") -> pd.DataFrame:
         """Predict one in-memory signal, ``(samples,)`` or ``(samples, channels)`` at any rate."""
         x = np.asarray(x, dtype=np.float32)
         x = audio.resample(audio.downmix(x), sr, SAMPLE_RATE).astype(np.float32, copy=False)
         if len(x) == 0:
-            raise ValueError("empty signal")
+            raise PredictorError(f"{name}: empty signal")
         x = np.ascontiguousarray(x)
         if self.segmented:
             return self._table(self._segment_rows(name, iter([x])))
-        return self._table([self._row(name, self._run([x])[0], len(x) / SAMPLE_RATE)])
+        row = self._row(name, self._run([x])[0], len(x) / SAMPLE_RATE, flag=self.flag(x))
+        return self._table([row])
 
     def predict_file(self, path: str | Path) -> pd.DataFrame:
         """Predict one file; a file that cannot be decoded gives a row whose ``error`` says why."""
@@ -350,24 +428,32 @@ class Predictor:
         """Predict many files, one row per file (or file + segments), in the order given.
 
         Whole files are decoded ``chunk_files`` at a time and batched by length; failures become
-        rows with ``error`` set while the rest continue. ``progress(n)`` is called as n files finish.
+        rows with ``error`` set while the rest continue, a folder (left by
+        ``collect_audio_files(keep_empty=True)``) a row flagged ``no audio``. ``progress(n)`` is
+        called as n files finish.
         """
         paths = [Path(p) for p in paths]
         rows: list[dict] = []
         if self.segmented:
             for p in paths:
                 try:
+                    if p.is_dir():
+                        rows.append(self._error_row(str(p), None, flag=NO_AUDIO))
+                        continue
                     rows += self._segment_rows(str(p), audio.stream(p, self.block_seconds))
                 except AudioError as exc:
                     rows.append(self._error_row(str(p), exc))
-                if progress:
-                    progress(1)
+                finally:
+                    if progress:
+                        progress(1)
             return self._table(rows)
         for c in range(0, len(paths), chunk_files):
             chunk = paths[c : c + chunk_files]
             signals: dict[int, np.ndarray] = {}
             errors: dict[int, AudioError] = {}
             for i, p in enumerate(chunk):
+                if p.is_dir():
+                    continue
                 try:
                     signals[i] = audio.load(p)
                 except AudioError as exc:
@@ -378,8 +464,11 @@ class Predictor:
             for i, p in enumerate(chunk):
                 if i in errors:
                     rows.append(self._error_row(str(p), errors[i]))
+                elif i not in signals:
+                    rows.append(self._error_row(str(p), None, flag=NO_AUDIO))
                 else:
-                    rows.append(self._row(str(p), got[i], len(signals[i]) / SAMPLE_RATE))
+                    x = signals[i]
+                    rows.append(self._row(str(p), got[i], len(x) / SAMPLE_RATE, flag=self.flag(x)))
             if progress:
                 progress(len(chunk))
         return self._table(rows)
@@ -416,7 +505,7 @@ class Predictor:
         Raises :class:`~emonet.audio.AudioError` for a file that cannot be decoded.
         """
         if per_segment and not self.segmented:
-            raise ValueError("per_segment needs a window (Predictor(..., window=, hop=))")
+            raise PredictorError("per_segment needs a window (Predictor(..., window=, hop=))")
         if not self.segmented:
             return self._run([audio.load(path)], embed=True)[0]
         _, e = self._embed_segments(audio.stream(path, self.block_seconds))
@@ -433,13 +522,15 @@ class Predictor:
         Files that fail keep a row: NaN vector, ``error`` naming the problem.
         """
         if per_segment and not self.segmented:
-            raise ValueError("per_segment needs a window (Predictor(..., window=, hop=))")
+            raise PredictorError("per_segment needs a window (Predictor(..., window=, hop=))")
         index: list[dict] = []
         vectors: list[np.ndarray] = []
         dim: int | None = None
         failed: list[int] = []
         for p in map(Path, paths):
             try:
+                if p.is_dir():  # a folder kept by collect_audio_files(keep_empty=True)
+                    raise AudioError(p, "a folder without audio files")
                 if per_segment:
                     bounds, e = self._embed_segments(audio.stream(p, self.block_seconds))
                     for s, t in bounds:
@@ -483,5 +574,5 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:
-        raise ValueError(f"{path}: tables are written as .csv, .jsonl or .parquet")
+        raise PredictorError(f"{path}: tables are written as .csv, .jsonl or .parquet")
     return path

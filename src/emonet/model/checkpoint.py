@@ -5,13 +5,16 @@
 architecture id, the registered name, the full model configuration (front end included, also
 copied to a top-level ``frontend`` for readers), the corpora with their ordered label lists, and a
 caller's ``extra`` dict (e.g. the training configuration), and ``weights``: the SHA-256 of
-``model.safetensors`` as written. Both files are written to temporary names and renamed, so a
-reader never sees half a file.
+``model.safetensors`` as written and ``config_sha256``, the SHA-256 of the model section of
+``config.json`` (architecture, model configuration, front end, corpora and label order). Both
+files are written to temporary names and renamed, so a reader never sees half a file.
 
-Loading checks that the weights file still has that digest (a file overwritten or damaged after
-saving is refused) and that every floating-point tensor is finite (also for checkpoints written
-before the digest existed): NaN weights otherwise turn into empty predictions and NaN scores that
-``max()`` and ``argmax`` silently step over.
+Loading checks that the weights file still has its digest (a file overwritten or damaged after
+saving is refused), that the model section is the one saved with those weights (an edited
+``n_mels``, hop or label order changes no tensor shape but every prediction), and that every
+floating-point tensor is finite (also for checkpoints written before the digests existed): NaN
+weights otherwise turn into empty predictions and NaN scores that ``max()`` and ``argmax``
+silently step over.
 
 :func:`resolve_checkpoint` is the one rule for "a checkpoint or a run folder" that ``predict``,
 ``export``, ``evaluate`` and the Python API share.
@@ -80,6 +83,17 @@ def weights_file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MODEL_SECTION = ("architecture", "config", "frontend", "corpora")
+"""Keys of ``config.json`` that decide what the weights mean; ``config_sha256`` covers them."""
+
+
+def model_section_sha256(meta: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the model section of a ``config.json`` dict, as canonical JSON."""
+    section = {k: meta.get(k) for k in MODEL_SECTION}
+    text = json.dumps(section, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _check_finite(weights: Path, tensors: Mapping[str, torch.Tensor]) -> None:
     """CheckpointError naming the first tensor with NaN or infinite values."""
     for name, v in tensors.items():
@@ -107,9 +121,8 @@ def checkpoint_config(
     """The ``config.json`` content for ``model`` (``digest``: SHA-256 of its weights file)."""
     from emonet import __version__
 
-    config = dataclasses.asdict(model.config)
-    weights = {"file": WEIGHTS_FILE, "sha256": digest} if digest is not None else None
-    return {
+    config = json.loads(json.dumps(dataclasses.asdict(model.config)))  # as config.json reads
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "emonet_version": __version__,
@@ -119,8 +132,14 @@ def checkpoint_config(
         "frontend": config["frontend"],
         "corpora": [{"name": c, "labels": list(labels)} for c, labels in model.corpora.items()],
         "extra": extra or {},
-        **({"weights": weights} if weights is not None else {}),
     }
+    if digest is not None:
+        meta["weights"] = {
+            "file": WEIGHTS_FILE,
+            "sha256": digest,
+            "config_sha256": model_section_sha256(meta),
+        }
+    return meta
 
 
 def save_checkpoint(model: EmoNet, folder: str | Path, extra: dict | None = None) -> Path:
@@ -171,6 +190,22 @@ def read_checkpoint_config(folder: str | Path) -> dict[str, Any]:
     return meta
 
 
+def _check_model_section(path: Path, meta: Mapping[str, Any]) -> None:
+    """CheckpointError if the model section differs from the one saved with the weights."""
+    saved = meta.get("weights")
+    recorded = saved.get("config_sha256") if isinstance(saved, dict) else None
+    if recorded is None:  # written before the digest existed
+        return
+    actual = model_section_sha256(meta)
+    if actual != recorded:
+        raise CheckpointError(
+            f"{path}: the model section ({', '.join(MODEL_SECTION)}) was changed after the "
+            f"weights were saved (SHA-256 {actual[:16]}…, recorded {str(recorded)[:16]}…); "
+            "front-end settings, architecture and label order are fixed by the weights: restore "
+            "the file or train a new model"
+        )
+
+
 def load_checkpoint(
     folder: str | Path,
     labels: Mapping[str, Sequence[str]] | None = None,
@@ -179,8 +214,9 @@ def load_checkpoint(
     """Rebuild the model of a checkpoint folder and load its weights (in eval mode).
 
     ``labels``: expected ordered label lists per corpus; a corpus missing from the checkpoint or
-    with other labels raises CheckpointError. The weights must match the SHA-256 recorded in
-    ``config.json`` (when there is one) and be finite, else CheckpointError naming the file.
+    with other labels raises CheckpointError. The weights and the model section must match the
+    SHA-256s recorded in ``config.json`` (when there are some) and the weights be finite, else
+    CheckpointError naming the file.
     ``model.checkpoint_extra`` holds the saved ``extra``.
     """
     from safetensors import SafetensorError
@@ -188,6 +224,7 @@ def load_checkpoint(
 
     folder = Path(folder)
     meta = read_checkpoint_config(folder)
+    _check_model_section(folder / CONFIG_FILE, meta)
     try:
         config = config_from_dict(meta["config"])
     except (TypeError, ValueError) as exc:
@@ -263,6 +300,7 @@ __all__ = [
     "CheckpointNotFound",
     "checkpoint_config",
     "load_checkpoint",
+    "model_section_sha256",
     "read_checkpoint_config",
     "resolve_checkpoint",
     "save_checkpoint",

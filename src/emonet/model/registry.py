@@ -13,8 +13,13 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from emonet.errors import EmoNetError, UnknownNameError
 from emonet.model.emonet import EmoNet, EmoNetConfig
 from emonet.model.frontend import FrontendConfig
+
+
+class ModelConfigError(EmoNetError, ValueError):
+    """A model option that does not exist or a value it cannot take; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,12 @@ def list_models() -> list[ModelSpec]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The registered configuration ``name`` (or an alias); KeyError listing the names."""
+    """The registered configuration ``name`` (or an alias); UnknownNameError (a KeyError)
+    listing the names."""
     key = ALIASES.get(name, name)
     if key not in _REGISTRY:
         known = sorted([*_REGISTRY, *ALIASES])
-        raise KeyError(f"unknown model {name!r}; registered: {', '.join(known)}")
+        raise UnknownNameError(f"unknown model {name!r}; registered: {', '.join(known)}")
     return _REGISTRY[key]
 
 
@@ -88,15 +94,15 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin is Literal:
         if value not in typing.get_args(tp):
-            raise ValueError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+            raise ModelConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (int, float, str, bool):
         if type(value) is not tp:
-            raise ValueError(f"{key}: expected {tp.__name__}, got {value!r}")
+            raise ModelConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
         return value
-    raise ValueError(f"{key}: unsupported type {tp}")
+    raise ModelConfigError(f"{key}: unsupported type {tp}")
 
 
 def _override(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
@@ -108,7 +114,9 @@ def _override(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
     for key, value in overrides.items():
         head, dot, rest = key.partition(".")
         if head not in names:
-            raise TypeError(f"unknown model option {prefix}{head!r}; known: {', '.join(names)}")
+            raise ModelConfigError(
+                f"unknown model option {prefix}{head!r}; known: {', '.join(names)}"
+            )
         if dataclasses.is_dataclass(hints[head]):
             if dot:
                 nested.setdefault(head, {})[rest] = value
@@ -117,9 +125,9 @@ def _override(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
             elif isinstance(value, hints[head]):
                 changes[head] = copy.deepcopy(value)
             else:
-                raise ValueError(f"{prefix}{head}: expected a mapping, got {value!r}")
+                raise ModelConfigError(f"{prefix}{head}: expected a mapping, got {value!r}")
         elif dot:
-            raise TypeError(f"unknown model option {prefix}{key!r}: {head} has no fields")
+            raise ModelConfigError(f"unknown model option {prefix}{key!r}: {head} has no fields")
         else:
             changes[head] = _coerce(value, hints[head], prefix + head)
     for head, sub in nested.items():
@@ -131,7 +139,17 @@ def resolve_config(name: str, **overrides: Any) -> EmoNetConfig:
     """The validated configuration ``name`` with ``overrides`` (``frontend={...}`` or
     ``**{"frontend.n_mels": 64}`` for the front end)."""
     config = _override(copy.deepcopy(get_spec(name).config), overrides)
-    return config.validate()
+    return _validated(config)
+
+
+def _validated(config: EmoNetConfig) -> EmoNetConfig:
+    """``config.validate()`` with its ValueError as a ModelConfigError (a user error)."""
+    try:
+        return config.validate()
+    except ModelConfigError:
+        raise
+    except ValueError as exc:
+        raise ModelConfigError(str(exc)) from None
 
 
 def create_model(name: str = "emonet-wrn", **overrides: Any) -> EmoNet:
@@ -141,16 +159,17 @@ def create_model(name: str = "emonet-wrn", **overrides: Any) -> EmoNet:
 
 def config_from_dict(data: dict[str, Any]) -> EmoNetConfig:
     """Rebuild an :class:`EmoNetConfig` from ``dataclasses.asdict`` output (strict: unknown keys
-    raise TypeError)."""
+    and bad values raise ModelConfigError)."""
     data = dict(data)
     front = data.pop("frontend", {})
     config = _override(EmoNetConfig(frontend=FrontendConfig()), data)
     config = _override(config, {"frontend": dict(front)})
-    return config.validate()
+    return _validated(config)
 
 
 __all__ = [
     "ALIASES",
+    "ModelConfigError",
     "ModelSpec",
     "config_from_dict",
     "create_model",

@@ -154,13 +154,27 @@ def save_trainer_state(
 def load_trainer_state(
     folder: Path, optimizer: torch.optim.Optimizer, scaler: Any = None
 ) -> RunState:
-    """Restore what :func:`save_trainer_state` wrote into ``optimizer`` (and ``scaler``)."""
-    record = json.loads((folder / "trainer_state.json").read_text())
-    tensors = load_file(str(folder / "optimizer.safetensors"))
-    optimizer_from_tensors(optimizer, tensors, record["optimizer"])
-    if scaler is not None and record.get("scaler"):
-        scaler.load_state_dict(record["scaler"])
-    return RunState(**record["state"])
+    """Restore what :func:`save_trainer_state` wrote into ``optimizer`` (and ``scaler``); a
+    truncated or garbled file is a TrainingError naming it."""
+    from safetensors import SafetensorError
+
+    from emonet.train.loop import TrainingError  # imported here: loop imports this module
+
+    record_file = path = folder / "trainer_state.json"
+    try:
+        record = json.loads(record_file.read_text())
+        path = folder / "optimizer.safetensors"
+        tensors = load_file(str(path))
+        path = record_file  # the rest reads the record's fields
+        optimizer_from_tensors(optimizer, tensors, record["optimizer"])
+        if scaler is not None and record.get("scaler"):
+            scaler.load_state_dict(record["scaler"])
+        return RunState(**record["state"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
+        raise TrainingError(
+            f"{path}: cannot resume from it, the file is truncated or damaged "
+            f"({type(exc).__name__}: {exc}); restore it, or train anew in another out folder"
+        ) from None
 
 
 def _scaler_state(scaler: Any) -> dict | None:
