@@ -168,8 +168,9 @@ def sync_time(fn, steps: int, warmup: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def matmul_peak(dtype: torch.dtype, n: int = 8192) -> float:
+def matmul_peak(dtype: torch.dtype) -> float:
     """Measured dense matmul TFLOP/s in ``dtype`` (TF32 allowed for float32)."""
+    n = 8192 if DEVICE == "cuda" else 2048
     a = torch.randn(n, n, device=DEVICE, dtype=dtype)
     b = torch.randn(n, n, device=DEVICE, dtype=dtype)
     seconds = sync_time(lambda: torch.mm(a, b), 20, 5)

@@ -14,10 +14,11 @@ from pathlib import Path
 KILL_AT_STEP = """
 import os, signal, sys
 import emonet.train.loop as loop
+import emonet.train.step as step_module
 from emonet.train.config import load_config
 
 cfg, kill_at = load_config(sys.argv[1]), int(sys.argv[2])
-original, calls = loop.train_step, [0]
+original, calls = step_module.train_step, [0]
 
 def step(*args, **kwargs):
     out = original(*args, **kwargs)
@@ -26,7 +27,7 @@ def step(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return out
 
-loop.train_step = step
+step_module.train_step = step
 loop.train(cfg, show_progress=False)
 """
 

@@ -179,7 +179,8 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     """
     from lightning_fabric import Fabric
 
-    from emonet.train.loop import build_model, load_data, make_optimizer, run_epoch
+    from emonet.train.setup import build_model, load_data, make_optimizer
+    from emonet.train.step import run_epoch
 
     meta = torch.device("meta")
     for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu"))):
@@ -223,7 +224,7 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
 
 def test_checkpoints_load_onto_another_device(real_emoset, tmp_path):
     """Weights and trainer state are saved device-free: they load onto another device."""
-    from emonet.train.loop import build_model, load_data, make_optimizer
+    from emonet.train.setup import build_model, load_data, make_optimizer
     from emonet.train.state import load_trainer_state
 
     cfg = base(real_emoset, tmp_path / "r", data__limit=32, optim__max_epochs=1)

@@ -25,7 +25,7 @@ def evaluate_command(
         typer.Option("--partition", "-p", help="Partitions to score (default: devel and test)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: <run>/eval).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Utterances per forward pass.")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="Utterances per forward pass.")] = 32,
     device: Annotated[
         str | None,
         typer.Option(

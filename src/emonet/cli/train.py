@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import app
 
 
 @app.command("train")
@@ -25,26 +25,11 @@ def train_command(
     """Train in one of the modes scratch, multi, finetune, last-layer, adapters."""
     import json
 
-    from emonet.audio import AudioError
-    from emonet.corpora.emoset import EmoSetError
-    from emonet.locking import LockedError
-    from emonet.model.checkpoint import CheckpointError
-    from emonet.train.config import ConfigError, load_config
-    from emonet.train.loop import TrainingError, train
+    from emonet.train.config import load_config
+    from emonet.train.loop import train
 
-    user_errors = (
-        ConfigError,
-        TrainingError,
-        EmoSetError,
-        LockedError,
-        CheckpointError,
-        AudioError,
-    )
-    try:
-        cfg = load_config(config, set_ or [])
-        run = train(cfg, resume=resume, show_progress=not quiet)
-    except user_errors as exc:  # one clear line; anything else is a bug and keeps its traceback
-        raise fail(str(exc)) from None
+    cfg = load_config(config, set_ or [])  # user errors: one line, exit 2 (cli/app.py)
+    run = train(cfg, resume=resume, show_progress=not quiet)
     done = json.loads((run / "DONE.json").read_text())
     typer.echo(f"run folder: {run}")
     typer.echo(f"best devel UAR: {done['best_devel_uar']:.3f} ({run / 'checkpoints' / 'best'})")

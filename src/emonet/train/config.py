@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -17,14 +16,10 @@ from typing import Any, Literal
 
 import yaml
 
-from emonet.errors import EmoNetError
+from emonet.config import ConfigError, build, read_yaml, set_key
 
 MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
 TRANSFER_MODES = ("finetune", "last-layer", "adapters")
-
-
-class ConfigError(EmoNetError, ValueError):
-    """A configuration problem; the message names the key (and file)."""
 
 
 @dataclass
@@ -214,95 +209,9 @@ class TrainConfig:
         return self
 
 
-def _check(value: Any, tp: Any, key: str) -> Any:
-    """Return ``value`` coerced to type ``tp`` (ints to floats, lists), or raise naming ``key``."""
-    origin = typing.get_origin(tp)
-    if tp is Any:
-        return value
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        errors = []
-        for arm in typing.get_args(tp):
-            if arm is type(None):
-                if value is None:
-                    return None
-                continue
-            try:
-                return _check(value, arm, key)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[-1] if errors else f"{key}: must not be null")
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        (arg,) = typing.get_args(tp)
-        return [_check(v, arg, f"{key}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        return dict(value)
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, key)
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if tp in (int, float, str, bool):
-        if type(value) is not tp:
-            raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
-        return value
-    raise ConfigError(f"{key}: unsupported type {tp}")
-
-
-def build(cls: type, data: Any, prefix: str = "") -> Any:
-    """Type-check a nested dict into dataclass ``cls``; errors name the key under ``prefix``."""
-    return _build(cls, data, prefix)
-
-
-def _build(cls: type, data: Any, prefix: str = "") -> Any:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        where = f"{prefix}." if prefix else ""
-        raise ConfigError(f"unknown key {where}{unknown[0]}; known: {sorted(names)}")
-    kwargs = {k: _check(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in data.items()}
-    return cls(**kwargs)
-
-
-def set_key(data: dict, assignment: str) -> None:
-    """Apply one ``a.b.c=value`` override to a nested dict; the value is parsed as YAML."""
-    key, sep, raw = assignment.partition("=")
-    if not sep or not key:
-        raise ConfigError(f"--set expects key=value, got {assignment!r}")
-    parts = key.strip().split(".")
-    node = data
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"{key}: {p} is not a section")
-    try:
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{key}: cannot parse value {raw!r} ({exc})") from None
-
-
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Read a YAML file (or defaults), apply ``key=value`` overrides, type-check and validate."""
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    data = read_yaml(path) if path is not None else {}
     for assignment in overrides or []:
         set_key(data, assignment)
     return config_from_dict(data, str(path) if path else "")
@@ -311,7 +220,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def config_from_dict(data: dict, where: str = "") -> TrainConfig:
     """Type-check and validate a nested dict (as read from YAML) into a :class:`TrainConfig`."""
     try:
-        return _build(TrainConfig, data).validate()
+        return build(TrainConfig, data).validate()
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
 

@@ -21,6 +21,12 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from emonet.errors import EmoNetError
+
+
+class TrainingError(EmoNetError, RuntimeError):
+    """Training cannot go on (non-finite loss, a damaged trainer state, replicas that drifted)."""
+
 
 @dataclass
 class RunState:
@@ -157,8 +163,6 @@ def load_trainer_state(
     """Restore what :func:`save_trainer_state` wrote into ``optimizer`` (and ``scaler``); a
     truncated or garbled file is a TrainingError naming it."""
     from safetensors import SafetensorError
-
-    from emonet.train.loop import TrainingError  # imported here: loop imports this module
 
     record_file = path = folder / "trainer_state.json"
     try:

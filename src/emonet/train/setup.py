@@ -1,0 +1,171 @@
+"""What a run is made of: the data of each corpus (training audio on the training device, devel
+utterances, the loss), the model of the mode, the optimiser and its decay groups, and the
+process-wide speed settings of the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from rich.console import Console
+
+from emonet.corpora.emoset import open_emoset
+from emonet.data.datasets import UtteranceDataset, load_partition
+from emonet.data.feeder import CropFeeder
+from emonet.model import EmoNet, create_model, load_checkpoint
+from emonet.runtime import keep_freed_memory
+from emonet.train.config import ConfigError, TrainConfig
+from emonet.train.losses import balanced_class_weights, make_loss
+
+
+@dataclass
+class CorpusData:
+    """One corpus's training crops (on the training device), devel utterances and loss."""
+
+    name: str
+    labels: list[str]
+    train: CropFeeder
+    devel: UtteranceDataset
+    loss: torch.nn.Module
+
+
+def adapter_weight_decay(n_train: int) -> float:
+    """The reference's adapter weight decay by training-set size (here applied as real decay)."""
+    if n_train >= 10_000:
+        return 1e-6
+    if n_train >= 1_000:
+        return 5e-4
+    if n_train >= 500:
+        return 2e-3
+    return 5e-3
+
+
+def load_data(
+    cfg: TrainConfig, device: torch.device, show_progress: bool = False
+) -> dict[str, CorpusData]:
+    """Decode each corpus's train and devel partitions; training audio goes where
+    ``data.placement`` says (the device on GPUs by default)."""
+    emoset = open_emoset(cfg.data.emoset)
+    missing = [c for c in cfg.data.corpora if c not in emoset]
+    if missing:
+        raise ConfigError(
+            f"data.corpora: {missing} not found in EmoSet {cfg.data.emoset} "
+            f"(it holds: {sorted(emoset) or 'nothing'})"
+        )
+    placement = cfg.data.placement
+    if placement == "auto":
+        placement = "host" if device.type == "cpu" else "device"
+    feed_device = device if placement == "device" else torch.device("cpu")
+    dtype = getattr(torch, cfg.data.device_dtype) if feed_device.type != "cpu" else torch.float32
+    cache_dir = Path(cfg.out) / "cache" if cfg.data.cache == "mmap" else None
+    out = {}
+    for k, name in enumerate(cfg.data.corpora):
+        corpus = emoset[name]
+        parts = {
+            p: load_partition(corpus, p, cache_dir, show_progress, cfg.data.limit)
+            for p in ("train", "devel")
+        }
+        (train_audio, train_y, _), (devel_audio, devel_y, _) = parts["train"], parts["devel"]
+        weight = None
+        if cfg.loss.class_weights:
+            weight = balanced_class_weights(train_y, len(corpus.labels))
+        loss = make_loss(
+            cfg.loss.name,
+            weight,
+            cfg.loss.focal_gamma,
+            cfg.loss.focal_alpha,
+            cfg.loss.label_smoothing,
+        )
+        feeder = CropFeeder(
+            train_audio, train_y, cfg.data.window, cfg.seed * 1000 + k, feed_device, dtype
+        )
+        out[name] = CorpusData(
+            name, corpus.labels, feeder, UtteranceDataset(devel_audio, devel_y), loss.to(device)
+        )
+    return out
+
+
+def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
+    """The model of the mode, on the CPU: new (scratch, multi) or from ``init`` (transfer)."""
+    if cfg.mode in ("scratch", "multi"):
+        torch.manual_seed(cfg.seed)
+        # the training window is the avgpool head's input size (attention heads ignore it)
+        model = create_model(cfg.model.name, **{"window": cfg.data.window, **cfg.model.overrides})
+        for c in data.values():
+            model.add_corpus(c.name, c.labels)
+    else:
+        assert cfg.init is not None
+        model = load_checkpoint(cfg.init)
+        (c,) = data.values()
+        if c.name in model.corpora:
+            if list(model.corpora[c.name]) != c.labels:
+                raise ConfigError(
+                    f"init: checkpoint {cfg.init} has corpus {c.name} with labels "
+                    f"{list(model.corpora[c.name])}, EmoSet has {c.labels}"
+                )
+        else:
+            torch.manual_seed(cfg.seed)
+            model.add_corpus(c.name, c.labels)
+    model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
+    if not cfg.engine.channels_last:
+        model.to(memory_format=torch.contiguous_format)
+    return model
+
+
+def make_optimizer(
+    model: EmoNet, cfg: TrainConfig, data: dict[str, CorpusData]
+) -> torch.optim.Optimizer:
+    """SGD (reference) or AdamW (cosine) over the trainable parameters, in decay groups:
+    adapters (by their corpus's size), norms and biases (none), the rest."""
+    wd_auto = cfg.optim.adapter_weight_decay == "auto"
+    groups: dict[tuple[str, float], list[torch.nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        corpus = model.corpus_of_parameter(name)
+        if model.is_adapter_parameter(name):
+            if wd_auto:
+                wd = adapter_weight_decay(len(data[corpus].train) if corpus in data else 0)
+            else:
+                wd = float(cfg.optim.adapter_weight_decay)
+            key = ("adapter", wd)
+        elif p.ndim <= 1:
+            key = ("norm_bias", 0.0)
+        else:
+            key = ("weight", cfg.optim.weight_decay)
+        groups.setdefault(key, []).append(p)
+    params = [
+        {"params": ps, "weight_decay": wd, "name": f"{kind}@{wd:g}"}
+        for (kind, wd), ps in groups.items()
+    ]
+    if cfg.optim.schedule == "reference":
+        return torch.optim.SGD(params, lr=cfg.optim.lr_stages[0], momentum=cfg.optim.momentum)
+    return torch.optim.AdamW(params, lr=cfg.optim.lr)
+
+
+def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
+    """An avgpool checkpoint takes inputs of its own window: transfer crops must match it."""
+    from emonet.model import read_checkpoint_config
+
+    model = read_checkpoint_config(cfg.init)["config"]
+    if model.get("head") == "avgpool" and model.get("window") != cfg.data.window:
+        Console(stderr=True).print(
+            f"data.window: the checkpoint {cfg.init} has an average-pool head built for "
+            f"{model['window']} s inputs; training crops of {model['window']} s instead of "
+            f"{cfg.data.window} s"
+        )
+        cfg.data.window = float(model["window"])
+
+
+def configure_backends(cfg: TrainConfig, device: torch.device) -> None:
+    """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32)."""
+    if cfg.engine.threads:
+        torch.set_num_threads(cfg.engine.threads)
+    if device.type == "cpu":
+        keep_freed_memory()
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark
+        torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
+        torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
