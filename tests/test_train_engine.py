@@ -374,3 +374,34 @@ def test_feeder_crops_are_reproducible_and_padded(real_emoset):
     assert feeder.padded(np.arange(len(feeder))) == any(
         cache.length(i) < 48000 for i in range(len(feeder))
     )
+
+
+def test_config_refuses_impossible_combinations(real_emoset, tmp_path):
+    """Settings that used to run silently wrong (or die deep inside) are refused by name."""
+    cfg = base(real_emoset, tmp_path / "r")
+    bad = {
+        "engine.precision: 16-mixed needs a GPU": {"engine": {"precision": "16-mixed"}},
+        "engine.sync_batchnorm: needs engine.accelerator cuda": {"engine": {"sync_batchnorm": True}},
+        "data.corpora: a corpus is listed twice": {
+            "mode": "multi", "data": {"corpora": ["emodb", "emodb"]}},
+        "data.batch_size: batch norm needs at least 2 items per process": {
+            "data": {"batch_size": 1}},
+        "data.limit: at least 2 items are needed": {"data": {"limit": 1}},
+    }  # fmt: skip
+    for message, change in bad.items():
+        broken = json.loads(json.dumps(cfg))
+        for key, value in change.items():
+            if isinstance(value, dict):
+                broken[key] = {**broken.get(key, {}), **value}
+            else:
+                broken[key] = value
+        with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+            config_from_dict(broken)
+    from emonet.train.setup import configure_backends
+
+    slow = config_from_dict({**cfg, "engine": {"precision": "bf16-mixed"}})
+    warning = configure_backends(slow, torch.device("cpu"))
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert (warning is None) == native, warning
+    if warning:
+        assert "no native bfloat16" in warning and "32-true" in warning

@@ -111,7 +111,9 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
         folder.start(cfg, resume)
     fabric.barrier()
     device = fabric.device
-    configure_backends(cfg, device)
+    warning = configure_backends(cfg, device)
+    if warning and rank0:
+        Console(stderr=True).print(f"[yellow]warning:[/] {warning}", highlight=False)
 
     data = load_data(cfg, device, show_progress and rank0)
     net = build_model(cfg, data)

@@ -159,13 +159,24 @@ def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
         cfg.data.window = float(model["window"])
 
 
-def configure_backends(cfg: TrainConfig, device: torch.device) -> None:
-    """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32)."""
+def configure_backends(cfg: TrainConfig, device: torch.device) -> str | None:
+    """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32);
+    returns a warning when the settings will be slow on this machine."""
     if cfg.engine.threads:
         torch.set_num_threads(cfg.engine.threads)
     if device.type == "cpu":
         keep_freed_memory()
+        if (
+            cfg.engine.precision == "bf16-mixed"
+            and not torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        ):
+            return (
+                f"engine.precision: this CPU ({torch.backends.cpu.get_cpu_capability()}) has no "
+                "native bfloat16 (AVX-512-BF16 or AMX): bf16-mixed is emulated and many times "
+                "slower than 32-true here"
+            )
     elif device.type == "cuda":
         torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark
         torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
         torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
+    return None
