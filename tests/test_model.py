@@ -294,6 +294,38 @@ def test_avgpool_predict_logits_is_the_mean_of_window_logits():
         model(torch.randn(1, 40_000), None, "a")
 
 
+def test_windowing_lives_in_the_model_and_forward_masked_matches_forward():
+    torch.manual_seed(0)
+    model = create_model("emonet-tiny", head="avgpool", window=2.0)
+    model.add_corpus("a", LABELS_A)
+    model.eval()
+    starts, lengths, owner, counts = model.window_plan(torch.tensor([75_000, 9_000]))
+    assert starts.tolist() == [0, 16_000, 32_000, 48_000, 0]
+    assert lengths.tolist() == [32_000, 32_000, 32_000, 27_000, 9_000]
+    assert owner.tolist() == [0, 0, 0, 0, 1] and counts.tolist() == [4, 1]
+    waves = torch.randn(2, 75_000)
+    lens = torch.tensor([75_000, 9_000])
+    segments, seg_lengths, _, _ = model.windows(waves, lens)
+    assert segments.shape == (5, 32_000)
+    grid, _, valid, n_win = model.window_grid(waves, lens)
+    assert grid.shape == (2 * 4, 32_000)
+    assert valid.sum().item() == 5 and n_win.tolist() == [4, 1]
+    with torch.no_grad():
+        eager = model(segments, seg_lengths, "a")
+        masked = model.forward_masked(segments, seg_lengths, "a")
+        emb = model.predict_embeddings(waves, lens, "a")
+    torch.testing.assert_close(masked, eager, rtol=1e-4, atol=1e-5)
+    assert emb.shape == (2, model.embed_dim) and emb.dtype == torch.float32
+    attention = create_model("emonet-tiny")
+    attention.add_corpus("a", LABELS_A)
+    attention.eval()
+    with torch.no_grad():
+        x = torch.randn(2, 20_000)
+        want = attention(x, torch.tensor([20_000, 13_000]), "a")
+        got = attention.forward_masked(x, torch.tensor([20_000, 13_000]), "a")
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_attention_head_takes_any_length_and_embed_shape():
     model = create_model("emonet-tiny")
     model.add_corpus("a", LABELS_A)

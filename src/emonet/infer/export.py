@@ -10,10 +10,11 @@ reproduces :meth:`EmoNet.predict_logits` followed by a softmax:
   exactly the model's own scoring, so any length goes in.
 
 The log-mel front end is inside the graph (framing + real FFT as the ONNX ``DFT`` op). The model's
-own modules hold shape-dependent Python branches that ``torch.export`` cannot keep dynamic (e.g.
-"mask only if some item is padded", "pad if the time axis is odd"), so the wrapper here calls the
-same sub-modules along the always-masked path with the time axis padded to a multiple of 8 frames;
-the model guarantees that masked padding does not change an item's result, and the tests check it.
+``forward`` holds shape-dependent Python branches that ``torch.export`` cannot keep dynamic (e.g.
+"mask only if some item is padded", "pad if the time axis is odd"), so the graph is built from
+:meth:`EmoNet.forward_masked` (the always-masked path, time padded to a multiple of 8 frames) on
+:meth:`EmoNet.window_grid`'s windows; masked padding does not change an item's result, and the
+tests check it.
 
 Metadata (``metadata_props``): ``emonet.corpus``, ``emonet.labels`` (JSON list, output order),
 ``emonet.frontend`` (JSON), ``emonet.head``, ``emonet.window``, ``emonet.sample_rate``,
@@ -33,7 +34,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from emonet.errors import EmoNetError
@@ -50,7 +50,8 @@ class ExportError(EmoNetError, RuntimeError):
 
 
 class OnnxScorer(nn.Module):
-    """``(waves, lengths) -> probabilities`` of one corpus along an export-friendly path.
+    """``(waves, lengths) -> probabilities`` of one corpus along the model's export-friendly path
+    (:meth:`EmoNet.forward_masked` on :meth:`EmoNet.window_grid`'s windows).
 
     Numerically the same as ``softmax(model.predict_logits(waves, lengths, corpus))``, also in
     PyTorch, so it doubles as a reference for what the graph computes.
@@ -62,80 +63,20 @@ class OnnxScorer(nn.Module):
             raise ValueError(f"corpus {corpus!r} is not in the model; it has {list(model.corpora)}")
         self.model = model.eval()
         self.corpus = corpus
-        c = model.config
-        self.avgpool = c.head == "avgpool"
-        self.size = model.window_samples
-        self.hop = max(1, self.size // 2)
-        self.steps_multiple = 8  # 2 ** stages: every stride-2 stage sees an even time axis
+        self.avgpool = model.config.head == "avgpool"
 
-    # -- log-mel ---------------------------------------------------------------------------
-    def logmel(
-        self, waves: torch.Tensor, lengths: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-mel ``(B, 1, n_mels, frames)`` padded to a multiple of 8 frames, valid frames."""
-        front = self.model.frontend
-        c = front.config
-        total = waves.shape[1]
-        keep = torch.arange(total, device=waves.device)[None, :] < lengths[:, None]
-        x = torch.where(keep, waves, torch.zeros_like(waves))
-        if c.center:
-            x = F.pad(x, (c.n_fft // 2, c.n_fft // 2))
-        # at least n_fft samples, then as many frames as the longest item, rounded up to 8
-        n = x.shape[1]
-        frames = 1 + torch.sym_max(n - c.n_fft, 0) // c.hop_length
-        steps = (frames + self.steps_multiple - 1) // self.steps_multiple * self.steps_multiple
-        x = F.pad(x, (0, (steps - 1) * c.hop_length + c.n_fft - n))
-        chunks = x.unfold(-1, c.n_fft, c.hop_length) * front.window  # (B, steps, n_fft)
-        spec = torch.view_as_real(torch.fft.rfft(chunks))
-        power = spec[..., 0] * spec[..., 0] + spec[..., 1] * spec[..., 1]
-        if c.power == 1.0:
-            power = power.sqrt()
-        mel = torch.log(torch.matmul(power, front.filterbank) + c.log_offset)
-        spec = mel.transpose(1, 2).unsqueeze(1)
-        return spec, front.frame_lengths(lengths)
-
-    # -- network ---------------------------------------------------------------------------
     def logits(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits of whole inputs (one window each for the avgpool head)."""
-        from emonet.model.resnet import apply_mask, downsample_lengths, time_mask
-
-        model, corpus = self.model, self.corpus
-        spec, cells = self.logmel(waves, lengths)
-        net = model.backbone
-        x = spec.contiguous(memory_format=torch.channels_last)
-        mask = time_mask(cells, x.shape[-1], x.dtype)
-        x = apply_mask(x, mask)
-        x = apply_mask(net.stem(x, corpus), mask)
-        for stage in net.stages:
-            for block in stage:
-                if block.stride != 1:
-                    cells = downsample_lengths(cells)
-                    mask = time_mask(cells, (x.shape[-1] + 1) // 2, x.dtype)
-                x = apply_mask(block(x, mask, corpus), mask)
-        x = F.relu(net.final_bns[corpus](x))
-        if self.avgpool:
-            # the eager model pads every window to the model's window: same cells, no mask
-            pooled = F.avg_pool2d(x * mask, model.pool.pool).flatten(1)
-        else:
-            pooled = model._pool(x, cells, corpus)
-        return model.heads[corpus].classifier(pooled)
+        return self.model.forward_masked(waves, lengths, self.corpus)
 
     def forward(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Probabilities ``(B, labels)`` of padded waves ``(B, T)`` with valid ``lengths``."""
         lengths = lengths.to(torch.long)
         if not self.avgpool:
             return torch.softmax(self.logits(waves, lengths).float(), dim=-1)
-        size, hop = self.size, self.hop
-        batch, total = waves.shape
-        windows = 1 + (torch.sym_max(total - size, 0) + hop - 1) // hop
-        x = F.pad(waves, (0, (windows - 1) * hop + size - total))
-        frames = x.unfold(-1, size, hop)  # (B, windows, size)
-        starts = torch.arange(windows, device=waves.device) * hop
-        win_len = (lengths[:, None] - starts[None, :]).clamp(min=1, max=size)
-        n_win = 1 + ((lengths - size).clamp(min=0) + hop - 1) // hop
-        valid = (torch.arange(windows, device=waves.device)[None, :] < n_win[:, None]).float()
-        logits = self.logits(frames.reshape(-1, size), win_len.reshape(-1)).float()
-        logits = logits.reshape(batch, windows, -1)
+        segments, seg_lengths, valid, n_win = self.model.window_grid(waves, lengths)
+        logits = self.logits(segments, seg_lengths).float()
+        logits = logits.reshape(waves.shape[0], valid.shape[1], -1)
         mean = (logits * valid[..., None]).sum(1) / n_win[:, None].float()
         return torch.softmax(mean, dim=-1)
 

@@ -308,31 +308,9 @@ class Predictor:
         return out
 
     def _embed(self, waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Pooled features; for the avgpool head the mean over the windows ``predict_logits``
-        scores (its input is one fixed window), so any length has an embedding."""
-        model = self.model
-        if model.config.head != "avgpool":
-            return model.embed(waves, lengths, self.corpus)
-        size = model.window_samples
-        hop = max(1, size // 2)
-        n_win = 1 + ((lengths - size).clamp(min=0) + hop - 1) // hop
-        utt = torch.repeat_interleave(torch.arange(len(lengths), device=waves.device), n_win)
-        first = torch.cumsum(n_win, 0) - n_win
-        starts = (torch.arange(len(utt), device=waves.device) - first[utt]) * hop
-        win_lengths = (lengths[utt] - starts).clamp(max=size)
-        padded = torch.nn.functional.pad(waves, (0, size))
-        cols = starts[:, None] + torch.arange(size, device=waves.device)
-        parts = [
-            model.embed(
-                padded[utt[i : i + 64, None], cols[i : i + 64]],
-                win_lengths[i : i + 64],
-                self.corpus,
-            )
-            for i in range(0, len(utt), 64)
-        ]
-        emb = torch.cat(parts).float()
-        total = emb.new_zeros(len(lengths), emb.shape[1]).index_add_(0, utt, emb)
-        return total / n_win[:, None].to(emb.dtype)
+        """Pooled features (:meth:`EmoNet.predict_embeddings`: for the avgpool head the mean over
+        the windows ``predict_logits`` scores, so any length has an embedding)."""
+        return self.model.predict_embeddings(waves, lengths, self.corpus)
 
     # -- predictions ------------------------------------------------------------------------
 

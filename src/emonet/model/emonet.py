@@ -372,6 +372,85 @@ class EmoNet(nn.Module):
         corpus = self._resolve(corpus)
         return self.heads[corpus].classifier(self.embed(waves, lengths, corpus))
 
+    def window_size(self, window: float | None = None) -> tuple[int, int]:
+        """``(size, hop)`` in samples of the avgpool head's scoring windows (hop = 50 %)."""
+        seconds = self.config.window if window is None else window
+        size = round(seconds * self.config.frontend.sample_rate)
+        if size > self.window_samples:
+            raise ValueError(
+                f"window: the avgpool head takes at most {self.config.window} s, got {seconds}"
+            )
+        return size, max(1, size // 2)
+
+    def window_plan(
+        self, lengths: torch.Tensor, window: float | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Where the avgpool head's windows (``window`` s, 50 % hop, the last one padded) lie.
+
+        Returns ``(starts (N,), window lengths (N,), owner utterance (N,), windows per utterance
+        (B,))`` for utterance ``lengths`` (B,); the one place that decides the windowing.
+        """
+        size, hop = self.window_size(window)
+        lengths = lengths.to(dtype=torch.long)
+        n_win = 1 + (lengths - size).clamp(min=0).add(hop - 1).div(hop, rounding_mode="floor")
+        utt = torch.repeat_interleave(torch.arange(len(lengths), device=lengths.device), n_win)
+        first = torch.cumsum(n_win, 0) - n_win
+        starts = (torch.arange(len(utt), device=lengths.device) - first[utt]) * hop
+        return starts, (lengths[utt] - starts).clamp(max=size), utt, n_win
+
+    def windows(
+        self, waves: torch.Tensor, lengths: torch.Tensor | None = None, window: float | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Cut utterances ``(B, T)`` into the avgpool head's windows (see :meth:`window_plan`):
+        ``(segments (N, size), their lengths, owner utterance, windows per utterance)``."""
+        return self._cut(waves, lengths, window, None)
+
+    def _cut(self, waves, lengths, window, chunk):
+        """:meth:`windows`, or (``chunk`` rows at a time) an iterator over its pieces."""
+        size, _ = self.window_size(window)
+        if lengths is None:
+            lengths = torch.full((waves.shape[0],), waves.shape[1], dtype=torch.long)
+        lengths = lengths.to(device=waves.device, dtype=torch.long)
+        starts, win_lengths, utt, n_win = self.window_plan(lengths, window)
+        padded = F.pad(waves, (0, size))
+        offsets = torch.arange(size, device=waves.device)
+        if chunk is None:
+            return padded[utt[:, None], starts[:, None] + offsets], win_lengths, utt, n_win
+        pieces = (
+            (
+                padded[utt[i : i + chunk, None], starts[i : i + chunk, None] + offsets],
+                win_lengths[i : i + chunk],
+            )
+            for i in range(0, len(utt), chunk)
+        )
+        return pieces, utt, n_win
+
+    @staticmethod
+    def average_windows(
+        values: torch.Tensor, owner: torch.Tensor, counts: torch.Tensor
+    ) -> torch.Tensor:
+        """Per-utterance float32 mean ``(B, D)`` of per-window rows ``(N, D)`` (see :meth:`windows`)."""
+        values = values.float()
+        total = values.new_zeros(len(counts), values.shape[1]).index_add_(0, owner, values)
+        return total / counts[:, None].to(values.dtype)
+
+    def window_grid(
+        self, waves: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`windows` with static shapes for graph export: every row cut into as many windows
+        as the longest needs. Returns ``(segments (B·W, size), their lengths (B·W,), valid (B, W)
+        float mask, windows per utterance (B,))``; windows past an utterance's count are invalid."""
+        size, hop = self.window_size()
+        total = waves.shape[1]
+        count = 1 + (torch.sym_max(total - size, 0) + hop - 1) // hop
+        x = F.pad(waves, (0, (count - 1) * hop + size - total))
+        segments = x.unfold(-1, size, hop)  # (B, W, size)
+        starts = torch.arange(count, device=waves.device) * hop
+        win_len = (lengths[:, None] - starts[None, :]).clamp(min=1, max=size)
+        n_win = 1 + ((lengths - size).clamp(min=0) + hop - 1) // hop
+        valid = (torch.arange(count, device=waves.device)[None, :] < n_win[:, None]).float()
+        return segments.reshape(-1, size), win_len.reshape(-1), valid, n_win
+
     def predict_logits(
         self,
         waves: torch.Tensor,
@@ -391,31 +470,83 @@ class EmoNet(nn.Module):
         corpus = self._resolve(corpus)
         if self.config.head == "attention":
             return self(waves, lengths, corpus)
-        seconds = self.config.window if window is None else window
-        size = round(seconds * self.config.frontend.sample_rate)
-        if size > self.window_samples:
-            raise ValueError(
-                f"window: the avgpool head takes at most {self.config.window} s, got {seconds}"
-            )
-        batch, total = waves.shape
-        if lengths is None:
-            lengths = torch.full((batch,), total, dtype=torch.long)
-        lengths = lengths.to(device=waves.device, dtype=torch.long)
-        hop = max(1, size // 2)
-        n_win = 1 + (lengths - size).clamp(min=0).add(hop - 1).div(hop, rounding_mode="floor")
-        utt = torch.repeat_interleave(torch.arange(batch, device=waves.device), n_win)
-        first = torch.cumsum(n_win, 0) - n_win
-        starts = (torch.arange(len(utt), device=waves.device) - first[utt]) * hop
-        win_lengths = (lengths[utt] - starts).clamp(max=size)
-        padded = F.pad(waves, (0, size))
-        offsets = torch.arange(size, device=waves.device)
-        logits = []
-        for i in range(0, len(utt), batch_size):
-            rows, cols = utt[i : i + batch_size, None], starts[i : i + batch_size, None] + offsets
-            logits.append(self(padded[rows, cols], win_lengths[i : i + batch_size], corpus))
-        out = torch.cat(logits).float()
-        total_logits = out.new_zeros(batch, out.shape[1]).index_add_(0, utt, out)
-        return (total_logits / n_win[:, None].to(out.dtype)).to(logits[0].dtype)
+        return self._per_window(self, waves, lengths, corpus, window, batch_size)
+
+    def predict_embeddings(
+        self,
+        waves: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        corpus: str | None = None,
+        batch_size: int = 64,
+    ) -> torch.Tensor:
+        """Utterance embeddings (float32): :meth:`embed`, averaged over the windows
+        :meth:`predict_logits` scores for the avgpool head, so any length has one."""
+        corpus = self._resolve(corpus)
+        if self.config.head == "attention":
+            return self.embed(waves, lengths, corpus).float()
+        return self._per_window(self.embed, waves, lengths, corpus, None, batch_size)
+
+    def _per_window(self, fn, waves, lengths, corpus, window, batch_size) -> torch.Tensor:
+        pieces, utt, n_win = self._cut(waves, lengths, window, batch_size)
+        parts = [fn(segments, seg_lengths, corpus) for segments, seg_lengths in pieces]
+        mean = self.average_windows(torch.cat(parts), utt, n_win)
+        return mean if fn is not self else mean.to(parts[0].dtype)
+
+    def forward_masked(
+        self, waves: torch.Tensor, lengths: torch.Tensor, corpus: str | None = None
+    ) -> torch.Tensor:
+        """Logits ``(B, n_labels)`` along the always-masked path (no shape-dependent branches,
+        time padded to a multiple of 8 frames), for graph export; equal to :meth:`forward` within
+        float error. avgpool head: each row is one window, cells past its end count as zeros."""
+        from emonet.model.resnet import apply_mask, downsample_lengths, time_mask
+
+        corpus = self._resolve(corpus)
+        lengths = lengths.to(torch.long)
+        spec, cells = self._logmel_masked(waves, lengths)
+        net = self.backbone
+        x = spec.contiguous(memory_format=torch.channels_last)
+        mask = time_mask(cells, x.shape[-1], x.dtype)
+        x = apply_mask(x, mask)
+        x = apply_mask(net.stem(x, corpus), mask)
+        for stage in net.stages:
+            for block in stage:
+                if block.stride != 1:
+                    cells = downsample_lengths(cells)
+                    mask = time_mask(cells, (x.shape[-1] + 1) // 2, x.dtype)
+                x = apply_mask(block(x, mask, corpus), mask)
+        x = F.relu(net.final_bns[corpus](x))
+        if self.config.head == "avgpool":
+            # the eager model pads every window to the model's window: same cells, no mask
+            assert isinstance(self.pool, AvgPool)
+            pooled = F.avg_pool2d(x * mask, self.pool.pool).flatten(1)
+        else:
+            pooled = self._pool(x, cells, corpus)
+        return self.heads[corpus].classifier(pooled)
+
+    def _logmel_masked(
+        self, waves: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel ``(B, 1, n_mels, frames)`` padded to a multiple of 8 frames, valid frames."""
+        front = self.frontend
+        c = front.config
+        multiple = 2**STAGES  # every stride-2 stage sees an even time axis
+        total = waves.shape[1]
+        keep = torch.arange(total, device=waves.device)[None, :] < lengths[:, None]
+        x = torch.where(keep, waves, torch.zeros_like(waves))
+        if c.center:
+            x = F.pad(x, (c.n_fft // 2, c.n_fft // 2))
+        # at least n_fft samples, then as many frames as the longest item, rounded up to 8
+        n = x.shape[1]
+        frames = 1 + torch.sym_max(n - c.n_fft, 0) // c.hop_length
+        steps = (frames + multiple - 1) // multiple * multiple
+        x = F.pad(x, (0, (steps - 1) * c.hop_length + c.n_fft - n))
+        chunks = x.unfold(-1, c.n_fft, c.hop_length) * front.window  # (B, steps, n_fft)
+        spec = torch.view_as_real(torch.fft.rfft(chunks))
+        power = spec[..., 0] * spec[..., 0] + spec[..., 1] * spec[..., 1]
+        if c.power == 1.0:
+            power = power.sqrt()
+        mel = torch.log(torch.matmul(power, front.filterbank) + c.log_offset)
+        return mel.transpose(1, 2).unsqueeze(1), front.frame_lengths(lengths)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, corpora={list(self.corpora)}, mode={self.mode!r}"
