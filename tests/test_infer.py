@@ -334,8 +334,8 @@ def test_long_file_is_processed_in_bounded_memory(model, tmp_path, monkeypatch):
     blocks = []
     real_stream = audio.stream
 
-    def counting_stream(p, block_seconds):
-        for b in real_stream(p, block_seconds):
+    def counting_stream(p, block_seconds, *rate):
+        for b in real_stream(p, block_seconds, *rate):
             blocks.append(len(b))
             yield b
 

@@ -43,6 +43,19 @@ class AudioError(EmoNetError, ValueError):
         return (type(self), (self.path, self.problem))
 
 
+class SampleRateError(EmoNetError, ValueError):
+    """A model and its data disagree on the sample rate and nothing resamples between them."""
+
+
+def check_sample_rate(model_rate: int, data_rate: int, model: str, data: str) -> None:
+    """Raise :class:`SampleRateError` naming both rates unless ``model_rate == data_rate``."""
+    if int(model_rate) != int(data_rate):
+        raise SampleRateError(
+            f"{data}: audio at {data_rate} Hz, but {model} expects {model_rate} Hz "
+            "(its frontend.sample_rate); use audio at the model's rate or a model of the data's"
+        )
+
+
 def is_audio_file(path: str | Path) -> bool:
     """True if the file name has an audio or media extension EmoNet can decode."""
     return Path(path).suffix.lower() in AUDIO_EXTENSIONS

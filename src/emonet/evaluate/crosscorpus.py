@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
@@ -120,6 +121,13 @@ def cross_corpus_matrix(
     if len(names) < 2:
         raise CrossCorpusError(
             f"a cross-corpus matrix needs ≥ 2 corpora the model and EmoSet share, got {names}"
+        )
+    for c in names:
+        check_sample_rate(
+            model.config.frontend.sample_rate,
+            sets[c].info.sample_rate,
+            f"the model {where.checkpoint}",
+            f"EmoSet corpus {c}",
         )
     maps = {c: label_map(c, list(model.corpora[c]), overrides) for c in names}
     data = {}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
@@ -75,6 +76,12 @@ def evaluate(
             )
         if c not in sets:
             raise EvaluationError(f"--corpus {c}: not in EmoSet {emoset} ({sorted(sets)})")
+        check_sample_rate(
+            model.config.frontend.sample_rate,
+            sets[c].info.sample_rate,
+            f"the model {where.checkpoint}",
+            f"EmoSet corpus {c}",
+        )
         if list(sets[c].labels) != list(model.corpora[c]):
             raise EvaluationError(
                 f"{c}: the model's labels {list(model.corpora[c])} differ from the EmoSet's "

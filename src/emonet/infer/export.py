@@ -1,4 +1,4 @@
-"""ONNX export: one graph from raw 16-kHz waveforms to the probabilities of one corpus's labels.
+"""ONNX export: one graph from raw waveforms (at the model's rate) to one corpus's probabilities.
 
 The graph takes ``waves`` ``(batch, samples)`` float32 (zero-padded) and ``lengths`` ``(batch,)``
 int64 and returns ``probabilities`` ``(batch, labels)``; batch and samples are dynamic axes. It

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from emonet import audio
-from emonet.audio import SAMPLE_RATE, AudioError
+from emonet.audio import AudioError
 from emonet.errors import EmoNetError
 from emonet.model.checkpoint import CheckpointNotFound, resolve_checkpoint
 from emonet.model.emonet import STAGES
@@ -141,6 +141,16 @@ def _junk(name: str) -> bool:
     return name.startswith(".") or name in JUNK_NAMES
 
 
+def _check_seconds(window: float | None, hop: float | None, rate: int | None) -> None:
+    for key, seconds in (("window", window), ("hop", hop)):
+        if seconds is not None and not (
+            math.isfinite(seconds) and seconds > 0 and (rate is None or seconds * rate >= 1)
+        ):
+            raise PredictorError(
+                f"{key} must be a positive number of seconds (at least one sample), got {seconds}"
+            )
+
+
 def segment_bounds(n_samples: int, window: int, hop: int) -> list[tuple[int, int]]:
     """``(start, end)`` sample bounds of the segments :class:`Predictor` cuts from a signal.
 
@@ -235,15 +245,13 @@ class Predictor:
             raise PredictorError(f"batch_size must be ≥ 1, got {batch_size}")
         if hop is not None and window is None:
             raise PredictorError("hop needs a window")
-        for key, seconds in (("window", window), ("hop", hop)):
-            if seconds is not None and not (math.isfinite(seconds) and seconds * SAMPLE_RATE >= 1):
-                raise PredictorError(
-                    f"{key} must be a positive number of seconds (at least one sample), "
-                    f"got {seconds}"
-                )
+        _check_seconds(window, hop, None)  # before the minutes a checkpoint may take to load
         self.device = check_device(device)
         if isinstance(model, (str, Path)):
             model = load_model(model)
+        self.sample_rate: int = int(model.config.frontend.sample_rate)
+        """The checkpoint's rate: every signal and file is resampled to it."""
+        _check_seconds(window, hop, self.sample_rate)
         if self.device.type == "cpu":
             keep_freed_memory()
         self.model = model.to(self.device).eval()
@@ -273,7 +281,7 @@ class Predictor:
         return ["file", *seg, "prediction", *probs, "duration", "flag", "error"]
 
     def flag(self, x: np.ndarray) -> str:
-        """``silent``, ``too short`` or ``""`` for a 16-kHz mono signal."""
+        """``silent``, ``too short`` or ``""`` for a mono signal at the model's rate."""
         return self._flag(len(x), float(np.abs(x).max()) if len(x) else 0.0)
 
     def _flag(self, samples: int, peak: float) -> str:
@@ -343,7 +351,7 @@ class Predictor:
     def _segment_rows(self, file: str, blocks: Iterator[np.ndarray]) -> list[dict]:
         """Rows of one file in segment mode: the file summary first, then its segments."""
         assert self.window is not None and self.hop is not None
-        win, hop = round(self.window * SAMPLE_RATE), round(self.hop * SAMPLE_RATE)
+        win, hop = round(self.window * self.sample_rate), round(self.hop * self.sample_rate)
         bounds: list[tuple[int, int]] = []
         probs: list[np.ndarray] = []
         pending: list[np.ndarray] = []
@@ -367,11 +375,11 @@ class Predictor:
         if pending:
             probs.append(self._run(pending))
         p = np.concatenate(probs)
-        total = seen[0] / SAMPLE_RATE
+        total = seen[0] / self.sample_rate
         flag = self._flag(int(seen[0]), seen[1])
         rows = [self._row(file, p.mean(0), total, flag=flag, level="file", start=0.0, end=total)]
         for (s, e), q, f in zip(bounds, p, flags, strict=True):
-            a, b = s / SAMPLE_RATE, e / SAMPLE_RATE
+            a, b = s / self.sample_rate, e / self.sample_rate
             rows.append(self._row(file, q, b - a, flag=f, level="segment", start=a, end=b))
         return rows
 
@@ -384,13 +392,13 @@ class Predictor:
     def predict_signal(self, x: np.ndarray, sr: int, name: str = "signal") -> pd.DataFrame:
         """Predict one in-memory signal, ``(samples,)`` or ``(samples, channels)`` at any rate."""
         x = np.asarray(x, dtype=np.float32)
-        x = audio.resample(audio.downmix(x), sr, SAMPLE_RATE).astype(np.float32, copy=False)
+        x = audio.resample(audio.downmix(x), sr, self.sample_rate).astype(np.float32, copy=False)
         if len(x) == 0:
             raise PredictorError(f"{name}: empty signal")
         x = np.ascontiguousarray(x)
         if self.segmented:
             return self._table(self._segment_rows(name, iter([x])))
-        row = self._row(name, self._run([x])[0], len(x) / SAMPLE_RATE, flag=self.flag(x))
+        row = self._row(name, self._run([x])[0], len(x) / self.sample_rate, flag=self.flag(x))
         return self._table([row])
 
     def predict_file(self, path: str | Path) -> pd.DataFrame:
@@ -418,7 +426,9 @@ class Predictor:
                     if p.is_dir():
                         rows.append(self._error_row(str(p), None, flag=NO_AUDIO))
                         continue
-                    rows += self._segment_rows(str(p), audio.stream(p, self.block_seconds))
+                    rows += self._segment_rows(
+                        str(p), audio.stream(p, self.block_seconds, self.sample_rate)
+                    )
                 except AudioError as exc:
                     rows.append(self._error_row(str(p), exc))
                 finally:
@@ -433,7 +443,7 @@ class Predictor:
                 if p.is_dir():
                     continue
                 try:
-                    signals[i] = audio.load(p)
+                    signals[i] = audio.load(p, self.sample_rate)
                 except AudioError as exc:
                     errors[i] = exc
             keys = list(signals)
@@ -446,7 +456,9 @@ class Predictor:
                     rows.append(self._error_row(str(p), None, flag=NO_AUDIO))
                 else:
                     x = signals[i]
-                    rows.append(self._row(str(p), got[i], len(x) / SAMPLE_RATE, flag=self.flag(x)))
+                    rows.append(
+                        self._row(str(p), got[i], len(x) / self.sample_rate, flag=self.flag(x))
+                    )
             if progress:
                 progress(len(chunk))
         return self._table(rows)
@@ -464,7 +476,7 @@ class Predictor:
         self, blocks: Iterator[np.ndarray]
     ) -> tuple[list[tuple[int, int]], np.ndarray]:
         assert self.window is not None and self.hop is not None
-        win, hop = round(self.window * SAMPLE_RATE), round(self.hop * SAMPLE_RATE)
+        win, hop = round(self.window * self.sample_rate), round(self.hop * self.sample_rate)
         bounds, out, pending = [], [], []
         for s, e, x in _segments(blocks, win, hop):
             bounds.append((s, e))
@@ -485,8 +497,8 @@ class Predictor:
         if per_segment and not self.segmented:
             raise PredictorError("per_segment needs a window (Predictor(..., window=, hop=))")
         if not self.segmented:
-            return self._run([audio.load(path)], embed=True)[0]
-        _, e = self._embed_segments(audio.stream(path, self.block_seconds))
+            return self._run([audio.load(path, self.sample_rate)], embed=True)[0]
+        _, e = self._embed_segments(audio.stream(path, self.block_seconds, self.sample_rate))
         return e if per_segment else e.mean(0)
 
     def embed_files(
@@ -510,10 +522,16 @@ class Predictor:
                 if p.is_dir():  # a folder kept by collect_audio_files(keep_empty=True)
                     raise AudioError(p, "a folder without audio files")
                 if per_segment:
-                    bounds, e = self._embed_segments(audio.stream(p, self.block_seconds))
+                    bounds, e = self._embed_segments(
+                        audio.stream(p, self.block_seconds, self.sample_rate)
+                    )
                     for s, t in bounds:
                         index.append(
-                            {"file": str(p), "start": s / SAMPLE_RATE, "end": t / SAMPLE_RATE}
+                            {
+                                "file": str(p),
+                                "start": s / self.sample_rate,
+                                "end": t / self.sample_rate,
+                            }
                         )
                     vectors.append(e)
                 else:
