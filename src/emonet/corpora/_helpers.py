@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from emonet.audio import CONTAINER_EXTENSIONS
-from emonet.corpora.base import JUNK_NAMES, Item, ParseResult
+from emonet.corpora.base import Item, ParseResult
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "no", "n", "off", ""})
@@ -58,17 +57,6 @@ def drop_duplicates(result: ParseResult, key: Callable[[Item], Hashable]) -> Par
             result.skip(item.path, f"duplicate of {chosen.path} (same recording)")
     result.items = kept
     return result
-
-
-def walk_files(root: str | Path) -> Iterator[Path]:
-    """Every file below ``root`` (any type), junk folders and files left out, in sorted order."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d.lower() not in JUNK_NAMES and not d.startswith(".")
-        )
-        for name in sorted(filenames):
-            if name.lower() not in JUNK_NAMES and not name.startswith("."):
-                yield Path(dirpath) / name
 
 
 def relative_parts(path: Path, root: Path) -> tuple[str, ...]:

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from emonet.corpora._helpers import walk_files
-from emonet.corpora.base import PARTITIONS, CorpusSpec, Item, ParseResult, inside, walk_audio
+from emonet.corpora.base import PARTITIONS, CorpusSpec, Item, ParseResult, inside, walk_files
 from emonet.corpora.folders import UNKNOWN_SPEAKER, split_labels
 
 HEADER = "db.yaml"
@@ -344,7 +343,7 @@ def parse(
                 extra["source_split"] = part
             result.items.append(Item(path, label, speaker, part if official else None, extra))
     names = ", ".join(chosen)
-    for path in walk_audio(db_root):
+    for path in walk_files(db_root, audio_only=True):
         if path.resolve() not in seen:
             result.skip(path, f"not in table {names}")
 

@@ -95,20 +95,22 @@ def inside(path: str | Path, root: str | Path) -> bool:
     return True
 
 
-def walk_audio(root: str | Path) -> Iterator[Path]:
-    """Every audio file below ``root`` (any extension case), junk left out, in sorted order."""
+def is_junk(name: str) -> bool:
+    """True for a file or folder name that folder scans skip: hidden or in :data:`JUNK_NAMES`."""
+    return name.startswith(".") or name.lower() in JUNK_NAMES
+
+
+def walk_files(root: str | Path, audio_only: bool = False) -> Iterator[Path]:
+    """Every file (``audio_only``: every audio file, any extension case) below ``root``, junk
+    left out, in sorted order; FileNotFoundError for a missing folder."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"source folder not found: {root}")
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d.lower() not in JUNK_NAMES and not d.startswith(".")
-        )
+        dirnames[:] = sorted(d for d in dirnames if not is_junk(d))
         for name in sorted(filenames):
             p = Path(dirpath) / name
-            if name.lower() in JUNK_NAMES or name.startswith("."):
-                continue
-            if is_audio_file(p):
+            if not is_junk(name) and (not audio_only or is_audio_file(p)):
                 yield p
 
 
@@ -128,7 +130,7 @@ def parse_by_name(
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
     result = ParseResult()
     seen: dict[str, Path] = {}
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         m = regex.fullmatch(path.stem)
         if not m:
             result.skip(path, f"file name does not follow the scheme {what}")

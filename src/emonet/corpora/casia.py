@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from emonet.corpora._helpers import drop_duplicates, relative_parts
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_files
 
 LABELS = ("angry", "fear", "happy", "neutral", "sad", "surprise")
 EMOTION_FOLDERS = {label: label for label in LABELS} | {"suprise": "surprise"}
@@ -39,7 +39,7 @@ def parse(root: str | Path) -> ParseResult:
     """Speaker from the nearest speaker folder, emotion from the enclosing emotion folder."""
     root = Path(root)
     result = ParseResult()
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         folders = relative_parts(path, root)
         m = RENAMED.fullmatch(path.stem)
         if m:

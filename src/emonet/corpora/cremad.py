@@ -6,8 +6,8 @@ import csv
 import re
 from pathlib import Path
 
-from emonet.corpora._helpers import drop_duplicates, walk_files
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name
+from emonet.corpora._helpers import drop_duplicates
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name, walk_files
 
 EMOTIONS = {
     "ANG": "anger",

@@ -14,15 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emonet.corpora._helpers import walk_files
 from emonet.corpora.base import (
-    JUNK_NAMES,
     PARTITIONS,
     CorpusSpec,
     Item,
     ParseResult,
     inside,
-    walk_audio,
+    is_junk,
+    walk_files,
 )
 from emonet.corpora.folders import UNKNOWN_SPEAKER, check_labels
 
@@ -198,7 +197,8 @@ class _Locator:
     def _by_lower(self, folder: Path) -> dict[str, Path]:
         if folder not in self._index:
             self._index[folder] = {
-                p.relative_to(folder).as_posix().lower(): p for p in walk_audio(folder)
+                p.relative_to(folder).as_posix().lower(): p
+                for p in walk_files(folder, audio_only=True)
             }
         return self._index[folder]
 
@@ -229,11 +229,7 @@ def _data_candidates(table: Table, root: Path) -> list[Path]:
         for sub in sorted(p for p in base.iterdir() if p.is_dir()):
             if sub.name.lower() in DATA_FOLDERS:
                 out.append(sub)
-    out += sorted(
-        p
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and p.name.lower() not in JUNK_NAMES
-    )
+    out += sorted(p for p in root.iterdir() if p.is_dir() and not is_junk(p.name))
     return list(dict.fromkeys(out))
 
 
@@ -408,7 +404,7 @@ def parse(
         result.items.append(Item(path, label, speaker, part if official else None, extra))
 
     for folder in dict.fromkeys(folders):
-        for path in walk_audio(folder):
+        for path in walk_files(folder, audio_only=True):
             if path.resolve() not in first:
                 result.skip(path, "not listed in any table")
     where = ", ".join(t.name for t in usable)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from emonet.corpora._helpers import drop_duplicates, relative_parts
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_files
 
 CODES = {
     "an": "anger",
@@ -52,7 +52,7 @@ def parse(root: str | Path) -> ParseResult:
     """
     root = Path(root)
     result = ParseResult()
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         m = PATTERN.fullmatch(path.stem)
         if not m:
             result.skip(

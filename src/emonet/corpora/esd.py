@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from emonet.corpora._helpers import drop_duplicates, relative_parts, walk_files
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name
+from emonet.corpora._helpers import drop_duplicates, relative_parts
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name, walk_files
 
 LABELS = ("angry", "happy", "neutral", "sad", "surprise")
 BLOCKS = ("neutral", "angry", "happy", "sad", "surprise")

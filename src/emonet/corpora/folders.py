@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from emonet.corpora._helpers import drop_duplicates
-from emonet.corpora.base import JUNK_NAMES, CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, is_junk, walk_files
 
 UNKNOWN_SPEAKER = "unknown"
 
@@ -50,19 +50,11 @@ def _speaker_pattern(speaker: str | re.Pattern[str] | None) -> re.Pattern[str] |
 def _unwrap(root: Path) -> Path:
     """Descend through wrapper folders (a single subfolder and nothing else, junk aside)."""
     while True:
-        entries = [
-            p
-            for p in root.iterdir()
-            if p.name.lower() not in JUNK_NAMES and not p.name.startswith(".")
-        ]
+        entries = [p for p in root.iterdir() if not is_junk(p.name)]
         if len(entries) != 1 or not entries[0].is_dir():
             return root
         inner = entries[0]
-        subdirs = [
-            p
-            for p in inner.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and p.name.lower() not in JUNK_NAMES
-        ]
+        subdirs = [p for p in inner.iterdir() if p.is_dir() and not is_junk(p.name)]
         if not subdirs:  # the single folder is itself a label folder
             return root
         root = inner
@@ -86,7 +78,7 @@ def parse(
     root = Path(root)
     depth = _level(level)
     pattern = _speaker_pattern(speaker)
-    files = list(walk_audio(root))  # raises for a missing folder
+    files = list(walk_files(root, audio_only=True))  # raises for a missing folder
     base = _unwrap(root) if depth >= 0 else root
     result = ParseResult()
     for path in files:

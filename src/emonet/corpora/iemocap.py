@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from emonet.corpora._helpers import as_bool, drop_duplicates, is_video, walk_files
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora._helpers import as_bool, drop_duplicates, is_video
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_files
 
 CODES = {
     "neu": "neutral",
@@ -101,7 +101,7 @@ def parse(
     else:
         result.labels = tuple(dict.fromkeys(word(c) for c in codes))
     found: set[str] = set()
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         m = UTTERANCE.fullmatch(path.stem)
         if not m:
             if is_video(path):

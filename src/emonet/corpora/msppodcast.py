@@ -6,8 +6,8 @@ import csv
 import re
 from pathlib import Path
 
-from emonet.corpora._helpers import drop_duplicates, walk_files
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora._helpers import drop_duplicates
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_files
 
 CODES = {
     "A": "anger",
@@ -75,7 +75,7 @@ def parse(root: str | Path) -> ParseResult:
     rows, table = _read_labels(root)
     result = ParseResult()
     found: set[str] = set()
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         key = path.stem.lower()
         if table is None:
             result.skip(path, "no Labels/labels_consensus.csv found below the source folder")

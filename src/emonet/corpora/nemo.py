@@ -6,8 +6,8 @@ import csv
 import re
 from pathlib import Path
 
-from emonet.corpora._helpers import drop_duplicates, walk_files
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_audio
+from emonet.corpora._helpers import drop_duplicates
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, walk_files
 
 LABELS = ("anger", "fear", "happiness", "neutral", "sadness", "surprised")
 NAME = re.compile(r"(?P<speaker>[A-Za-z]+\d+)_(?P<emotion>[a-z]+)_(?P<n>\d+)", re.IGNORECASE)
@@ -38,7 +38,7 @@ def parse(root: str | Path) -> ParseResult:
             rows.setdefault(key, row)
     result = ParseResult()
     found: set[str] = set()
-    for path in walk_audio(root):
+    for path in walk_files(root, audio_only=True):
         key = path.stem.lower()
         row = rows.get(key)
         if row is None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from emonet.corpora._helpers import drop_duplicates, relative_parts
-from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name, walk_audio
+from emonet.corpora.base import CorpusSpec, Item, ParseResult, parse_by_name, walk_files
 
 CODES = {"kz": "angry", "sk": "calm", "mt": "happy", "hl": "sad"}
 """Turkish codes in the names: kızgın, sakin, mutlu, hüzünlü."""
@@ -22,7 +22,8 @@ def parse(root: str | Path) -> ParseResult:
     """Speaker and emotion code from each name; only ``Sound Source/`` when the copy has one."""
     root = Path(root)
     only_source = any(
-        SOURCE_FOLDER in (f.lower() for f in relative_parts(p, root)) for p in walk_audio(root)
+        SOURCE_FOLDER in (f.lower() for f in relative_parts(p, root))
+        for p in walk_files(root, audio_only=True)
     )
 
     def make(m, path):

@@ -26,6 +26,7 @@ import torch
 
 from emonet import audio
 from emonet.audio import AudioError
+from emonet.corpora.base import is_junk
 from emonet.errors import EmoNetError
 from emonet.model.checkpoint import CheckpointNotFound, resolve_checkpoint
 from emonet.model.emonet import STAGES
@@ -50,9 +51,6 @@ __all__ = [  # CheckpointNotFound and resolve_checkpoint live in emonet.model.ch
     "segment_bounds",
     "write_table",
 ]
-
-JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
-"""File and folder names that folder scans skip (with every hidden name starting with a dot)."""
 
 SILENT, TOO_SHORT, NO_AUDIO = "silent", "too short", "no audio"
 FLAGS = (SILENT, TOO_SHORT, NO_AUDIO)
@@ -127,18 +125,14 @@ def collect_audio_files(
         found = []
         walker = os.walk(p) if recursive else [(str(p), [], os.listdir(p))]
         for root, dirs, files in walker:
-            dirs[:] = [d for d in dirs if not _junk(d)]
+            dirs[:] = [d for d in dirs if not is_junk(d)]
             found += [
                 Path(root) / f
                 for f in files
-                if not _junk(f) and audio.is_audio_file(f) and (Path(root) / f).is_file()
+                if not is_junk(f) and audio.is_audio_file(f) and (Path(root) / f).is_file()
             ]
         out += sorted(found) if found or not keep_empty else [p]
     return out
-
-
-def _junk(name: str) -> bool:
-    return name.startswith(".") or name in JUNK_NAMES
 
 
 def _check_seconds(window: float | None, hop: float | None, rate: int | None) -> None:
