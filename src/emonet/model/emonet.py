@@ -23,6 +23,8 @@ from emonet.model.heads import AttentionPool, AvgPool, Classifier, Head
 from emonet.model.resnet import WideResNet
 
 MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
+TRANSFER_MODES = ("finetune", "last-layer", "adapters")
+"""Modes that start from a trained checkpoint."""
 """Training settings of the paper (see :meth:`EmoNet.set_mode`)."""
 
 ARCHITECTURE = "emonet-wrn-adapters"

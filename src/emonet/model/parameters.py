@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emonet.model.emonet import TRANSFER_MODES
 from emonet.model.registry import create_model
 
 
@@ -46,7 +47,7 @@ def parameter_report(
     pair.set_mode("multi", ["corpus01", "corpus02"])
     multi_trainable = pair.parameter_counts()["trainable"] + (corpora - 2) * per
     modes.append(("multi", f"{corpora} corpora", shared + corpora * per, multi_trainable))
-    for mode in ("finetune", "last-layer", "adapters"):
+    for mode in TRANSFER_MODES:
         pair.set_mode(mode, "corpus02")
         trainable = pair.parameter_counts()["trainable"]
         modes.append((mode, f"{corpora} corpora + 1 new", shared + (corpora + 1) * per, trainable))

@@ -17,9 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from emonet.config import ConfigError, build, read_yaml, set_key
-
-MODES = ("scratch", "multi", "finetune", "last-layer", "adapters")
-TRANSFER_MODES = ("finetune", "last-layer", "adapters")
+from emonet.model.emonet import TRANSFER_MODES
 
 
 @dataclass
