@@ -64,15 +64,17 @@ def run(root: Path, name: str, cfg: dict) -> dict:
     }
 
 
-def bare_steps(model: str, batch: int, rounds: int) -> dict:
-    """The bare model's training step (fp32, bf16) and the matmul peaks, best of ``rounds``."""
+def bare_steps(model: str, batch: int, rounds: int, precisions: list[str]) -> dict:
+    """The bare model's training step and the matmul peak per precision, best of ``rounds``."""
     from model import Case, model_cases
 
     n = 2048
     a32, b32 = torch.randn(n, n), torch.randn(n, n)
     a16, b16 = a32.bfloat16(), b32.bfloat16()
     peaks = [Case("fp32", lambda: torch.mm(a32, b32)), Case("bf16", lambda: torch.mm(a16, b16))]
+    peaks = [c for c in peaks if c.key in precisions]
     steps = [c for c in model_cases(model, 6.0, batch, "scratch") if c.meta["kind"] == "train"]
+    steps = [c for c in steps if c.meta["precision"] in precisions]
     for case in peaks + steps:
         case.once()  # warm-up
         case.times.clear()
@@ -97,6 +99,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--model", default="emonet-wrn")
     parser.add_argument("--emoset", type=Path, default=None, help="reuse a prepared EmoSet")
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        default=["32-true", "bf16-mixed"],
+        choices=["32-true", "bf16-mixed"],
+        help="bf16-mixed only where the CPU has native bfloat16 (AMX, AVX-512-BF16)",
+    )
     args = parser.parse_args()
     threads = torch.get_num_threads()
     tmp = Path(tempfile.mkdtemp(prefix="emonet-train-bench-"))
@@ -126,7 +135,7 @@ def main() -> None:
                             "out": str(source), "optim": {**base["optim"], "max_epochs": 1},
                             "multi": {"steps_per_epoch": 1}}), show_progress=False)  # fmt: skip
     init = str(source / "checkpoints" / "last")
-    for precision in ("32-true", "bf16-mixed"):
+    for precision in args.precision:
         for mode in ("scratch", "adapters", "finetune", "last-layer"):
             c = cfg(mode, ["emodb"], precision)
             if mode != "scratch":
@@ -150,7 +159,8 @@ def main() -> None:
     rr["multi"] = {"steps_per_epoch": each}
     epochs.append({"what": f"multi round-robin epoch over EmoDB+RAVDESS+URDU ({each} steps each), "
                            "fp32", **run(tmp, "epoch-multi", rr)})  # fmt: skip
-    bare = bare_steps(args.model, args.batch, 2 if args.quick else 4)
+    short = ["bf16" if p == "bf16-mixed" else "fp32" for p in args.precision]
+    bare = bare_steps(args.model, args.batch, 2 if args.quick else 4, short)
     for r in rows:
         if r["mode"] == "scratch":
             key = "bf16" if r["precision"] == "bf16-mixed" else "fp32"
@@ -163,6 +173,7 @@ def main() -> None:
         "quick": args.quick,
         "machine": {"cpu_count": os.cpu_count(), "threads": threads, "torch": torch.__version__,
                     "platform": platform.platform(), "loadavg_before": load0,
+                    "cpu_capability": torch.backends.cpu.get_cpu_capability(),
                     "loadavg_after": load1},
         "settings": {"model": args.model, "batch": args.batch, "items_per_partition": limit},
         "throughput": rows,
@@ -175,7 +186,8 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "train.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
-        f"# Training throughput ({args.model}, batch {args.batch}, {threads} threads)",
+        f"# Training throughput ({args.model}, batch {args.batch}, {threads} threads, "
+        f"{torch.backends.cpu.get_cpu_capability()})",
         "",
         f"Load average before {load0[0]:.2f}, after {load1[0]:.2f} (other work on the machine "
         "slows every row alike). Samples/s and data-wait share are of the last epoch of each "
@@ -202,8 +214,9 @@ def main() -> None:
                          f"{b['percent_of_peak']} % |")  # fmt: skip
     bf = {r["mode"]: r["samples_per_s"] for r in rows if r["precision"] == "bf16-mixed"}
     fp = {r["mode"]: r["samples_per_s"] for r in rows if r["precision"] == "32-true"}
-    lines += ["", "| mode | bf16 / fp32 |", "|---|---:|"]
-    lines += [f"| {m} | {bf[m] / fp[m]:.2f}× |" for m in fp]
+    if bf and fp:
+        lines += ["", "| mode | bf16 / fp32 |", "|---|---:|"]
+        lines += [f"| {m} | {bf[m] / fp[m]:.2f}× |" for m in fp]
     lines += ["", "| whole epoch | seconds | steps | samples/s | data wait |",
               "|---|---:|---:|---:|---:|"]  # fmt: skip
     for e in epochs:

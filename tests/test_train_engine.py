@@ -405,3 +405,12 @@ def test_config_refuses_impossible_combinations(real_emoset, tmp_path):
     assert (warning is None) == native, warning
     if warning:
         assert "no native bfloat16" in warning and "32-true" in warning
+
+
+def test_auto_precision_is_resolved_for_this_machine_and_recorded(real_emoset, tmp_path):
+    cfg = base(real_emoset, tmp_path / "r", data__limit=32, optim__max_epochs=1)
+    cfg["engine"]["precision"] = "auto"
+    run = train(config_from_dict(cfg), show_progress=False)
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    recorded = yaml.safe_load((run / "config.yaml").read_text())["engine"]["precision"]
+    assert recorded == ("bf16-mixed" if native else "32-true")

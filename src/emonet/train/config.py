@@ -121,8 +121,10 @@ class EngineConfig:
     """Processes/devices per node; >1 uses DDP."""
     num_nodes: int = 1
     """Nodes (launch with torchrun on each)."""
-    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
-    """Numeric precision; 16-mixed only on GPUs."""
+    precision: Literal["32-true", "bf16-mixed", "16-mixed", "auto"] = "32-true"
+    """Numeric precision; 16-mixed only on GPUs; auto: bf16-mixed where the device computes
+    bfloat16 natively (recent GPUs, CPUs with AMX or AVX-512-BF16), else 16-mixed on GPUs and
+    32-true on CPUs (resolved when a run starts and recorded in its config.yaml)."""
     strategy: str = "auto"
     """Fabric strategy (auto picks DDP for several devices)."""
     threads: int | None = None

@@ -45,6 +45,7 @@ from emonet.train.setup import (
     crop_to_checkpoint_window,
     load_data,
     make_optimizer,
+    resolve_precision,
 )
 from emonet.train.state import MetricsLog, RunState, TrainingError, load_trainer_state
 from emonet.train.step import run_epoch, set_lr
@@ -82,6 +83,7 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
         return folder.path
     if cfg.init:
         crop_to_checkpoint_window(cfg)
+    resolve_precision(cfg)
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
     if strategy == "auto" and world > 1:

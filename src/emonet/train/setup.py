@@ -159,6 +159,21 @@ def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
         cfg.data.window = float(model["window"])
 
 
+def resolve_precision(cfg: TrainConfig) -> None:
+    """Replace ``engine.precision: auto`` by what this machine's training device does best."""
+    if cfg.engine.precision != "auto":
+        return
+    accelerator = cfg.engine.accelerator
+    if accelerator == "auto":
+        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    if accelerator in ("cuda", "gpu") and torch.cuda.is_available():
+        cfg.engine.precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    elif accelerator == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        cfg.engine.precision = "bf16-mixed"
+    else:
+        cfg.engine.precision = "32-true"
+
+
 def configure_backends(cfg: TrainConfig, device: torch.device) -> str | None:
     """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32);
     returns a warning when the settings will be slow on this machine."""
