@@ -49,18 +49,18 @@ class CropFeeder:
         self.audio = audio.to(device=self.device, dtype=dtype)
         self.labels = torch.from_numpy(self.labels_np).to(self.device)
         self._offsets = torch.arange(self.window, device=self.device)
+        self.lengths = torch.from_numpy(np.minimum(self.sizes_np, self.window)).to(self.device)
         self.set_epoch(0)
 
     def __len__(self) -> int:
         return len(self.labels_np)
 
     def set_epoch(self, epoch: int) -> None:
-        """Draw every item's crop for ``epoch`` (one host→device copy per epoch)."""
+        """Draw every item's crop start for ``epoch`` (one host→device copy per epoch)."""
         rng = np.random.default_rng((self.seed, epoch, 23))
         room = np.maximum(self.sizes_np - self.window, 0)
         starts = np.minimum((rng.random(len(self)) * (room + 1)).astype(np.int64), room)
         self.starts = torch.from_numpy(self._first + starts).to(self.device)
-        self.lengths = torch.from_numpy(np.minimum(self.sizes_np, self.window)).to(self.device)
 
     def padded(self, idx: np.ndarray) -> bool:
         """Whether any of items ``idx`` (host indices) is shorter than the window, answered on

@@ -64,8 +64,7 @@ def run_epoch(
     first_bad = torch.full((), big, dtype=torch.long, device=device)
     check_grads = fabric.strategy.precision.precision != "16-mixed"
     clip = schedule.optim.grad_clip
-    net.train()
-    model.train()
+    model.train()  # reaches net's own train(), which keeps frozen batch norms in eval mode
     wait, t_loop = 0.0, time.perf_counter()
     for i, (corpus, _) in enumerate(plan):
         t_data = time.perf_counter()
