@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -76,18 +76,72 @@ def heatmap_png(
     return _save(fig, path)
 
 
-def curves_png(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """Training loss and devel UAR per epoch and corpus, from a run's ``metrics.csv``."""
+def stage_boundaries(metrics: pd.DataFrame) -> list[float]:
+    """Epoch positions (halfway between epochs) where a run's training stage changes.
+
+    Uses the ``stage`` column of ``metrics.csv``; a run without it, or with one stage, has none.
+    """
+    if "stage" not in metrics or "epoch" not in metrics or metrics["stage"].isna().all():
+        return []
+    per_epoch = metrics.dropna(subset=["stage"]).groupby("epoch", sort=True)["stage"].first()
+    epochs, stages = per_epoch.index.to_numpy(), per_epoch.to_numpy()
+    return [
+        float(epochs[k - 1] + epochs[k]) / 2
+        for k in range(1, len(stages))
+        if stages[k] != stages[k - 1]
+    ]
+
+
+def curves_figure(
+    metrics: pd.DataFrame, title: str = "", chance: Mapping[str, float] | None = None
+):
+    """Figure of training/devel loss and devel UAR per epoch and corpus, from ``metrics.csv``.
+
+    Every panel has a legend; dotted vertical lines mark stage boundaries (the reference
+    schedule's learning-rate stages) and, given ``chance`` (corpus → 1 / classes), dashed
+    horizontal lines mark chance UAR. Returns the matplotlib figure (not closed).
+    """
     plt = _plt()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for corpus, rows in metrics.groupby("corpus", sort=False):
-        ax1.plot(rows["epoch"], rows["train_loss"], label=str(corpus))
+    from matplotlib.lines import Line2D
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    has_devel_loss = False
+    for k, (corpus, rows) in enumerate(metrics.groupby("corpus", sort=False)):
+        colour = colours[k % len(colours)]
+        ax1.plot(rows["epoch"], rows["train_loss"], color=colour, label=str(corpus))
+        if "devel_loss" in rows and rows["devel_loss"].notna().any():
+            has_devel_loss = True
+            ax1.plot(rows["epoch"], rows["devel_loss"], color=colour, linestyle="--")
         if "devel_uar" in rows and rows["devel_uar"].notna().any():
-            ax2.plot(rows["epoch"], rows["devel_uar"], marker=".", label=str(corpus))
+            ax2.plot(rows["epoch"], rows["devel_uar"], color=colour, marker=".", label=str(corpus))
+    for level in sorted({round(v, 6) for v in (chance or {}).values()}):
+        ax2.axhline(level, color="grey", linestyle="--", linewidth=1, label=f"chance {level:.3f}")
+    for ax in (ax1, ax2):
+        for i, x in enumerate(stage_boundaries(metrics)):
+            ax.axvline(x, color="black", linestyle=":", linewidth=1,
+                       label="stage boundary" if i == 0 else None)  # fmt: skip
+    handles, labels = ax1.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="black"))
+    labels.append("training (solid)")
+    if has_devel_loss:
+        handles.append(Line2D([], [], color="black", linestyle="--"))
+        labels.append("devel (dashed)")
+    ax1.legend(handles, labels, fontsize=8)
+    if not ax2.get_legend_handles_labels()[0]:
+        ax2.text(0.5, 0.5, "no devel scores", ha="center", va="center", transform=ax2.transAxes)
+        ax2.plot([], [], label="devel UAR (none logged)")
+    ax2.legend(fontsize=8)
     ax1.set_xlabel("epoch")
-    ax1.set_ylabel("training loss")
+    ax1.set_ylabel("loss")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("devel UAR")
-    ax2.legend(fontsize=8)
     fig.suptitle(title)
-    return _save(fig, path)
+    return fig
+
+
+def curves_png(
+    metrics: pd.DataFrame, path: Path, title: str = "", chance: Mapping[str, float] | None = None
+) -> Path:
+    """:func:`curves_figure` saved as a PNG."""
+    return _save(curves_figure(metrics, title, chance), path)
