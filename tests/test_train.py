@@ -221,3 +221,24 @@ def test_transfer_from_avgpool_checkpoint_crops_its_window(real_emoset, tmp_path
     run = train(config_from_dict(cfg), show_progress=False)
     assert yaml.safe_load((run / "config.yaml").read_text())["data"]["window"] == 2.0
     assert list(load_checkpoint(run / "checkpoints" / "last").corpora) == ["urdu", "emodb"]
+
+
+def test_log_file_gets_one_line_per_epoch_with_time_left(real_emoset, tmp_path):
+    """Without a terminal there is no bar: each epoch is one line with its place, devel UAR and
+    time left (per stage of the reference schedule), and the run ends with the next command."""
+    cfg = base(real_emoset, tmp_path / "run", data__limit=64, optim__max_epochs=2)
+    cfg["optim"].update(schedule="reference", lr_stages=[0.01, 0.001], patience=5)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "emonet", "train", str(path)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert all(line.strip() for line in lines), lines  # no blank bar fragments
+    epochs = [line for line in lines if " epoch " in f" {line}"]
+    assert [e.split(" · ")[0] for e in epochs] == [
+        "stage 1/2 epoch 1/2", "stage 1/2 epoch 2/2", "stage 2/2 epoch 3/4", "stage 2/2 epoch 4/4"
+    ]  # fmt: skip
+    assert all("devel UAR emodb 0." in e and "elapsed" in e for e in epochs)
+    assert "at most" in epochs[0] and epochs[-1].endswith("done")
+    assert lines[-1] == f"next: emonet evaluate {tmp_path / 'run'} {real_emoset}"

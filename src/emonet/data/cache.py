@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from rich import get_console
 from rich.progress import Progress
 
 from emonet import audio
@@ -62,7 +63,8 @@ class AudioCache:
                     data = np.memmap(cache_file, dtype=np.float32, mode="r")
                     return cls(data, np.asarray(info["offsets"], dtype=np.int64))
         chunks, offsets = [], [0]
-        with Progress(disable=not show_progress, transient=True) as progress:
+        bar = show_progress and get_console().is_terminal  # a log file gets no bar fragments
+        with Progress(disable=not bar, transient=True) as progress:
             task = progress.add_task(description, total=len(files))
             for f in files:
                 x = audio.load(f)

@@ -152,7 +152,10 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
         TextColumn("left"),
         TimeRemainingColumn(),
     )
-    progress = Progress(*columns, disable=not (show_progress and rank0), console=console)
+    # In a log file (no terminal) the per-epoch line below replaces the bar.
+    bar = show_progress and rank0 and console.is_terminal
+    progress = Progress(*columns, disable=not bar, console=console)
+    clock = _Clock(schedule)
     with progress:
         while not state.finished:
             t0 = time.perf_counter()
@@ -170,6 +173,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                 f"stage {state.stage + 1}/{schedule.stages} epoch {state.epoch + 1}"
                 f"/{schedule.epoch_limit(state)}"
             )
+            limit = schedule.epoch_limit(state)
             task = progress.add_task(description, total=len(plan))
             start = {k: v.detach().clone() for k, v in net.state_dict().items()}
             first_step = state.step
@@ -195,7 +199,14 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
             mean = float(np.mean([s[0] for s in scores.values()])) if scores else None
             stage, lr = state.stage, optimizer.param_groups[0]["lr"]
             outcome = schedule.after_epoch(state, mean)
-            _log_epoch(log, console, state, stage, lr, stats, scores, time.perf_counter() - t0)
+            seconds = time.perf_counter() - t0
+            _log_epoch(log, state, stage, lr, stats, scores, seconds)
+            if show_progress:
+                console.print(
+                    clock.line(state, stage, limit, scores, seconds),
+                    highlight=False,
+                    soft_wrap=True,
+                )
             if outcome.new_best:
                 _save(fabric, folder, folder.best, net, cfg)
             if outcome.stage_over and not outcome.finished:
@@ -225,9 +236,9 @@ def _score_devel(fabric, net: EmoNet, data: dict[str, CorpusData], cfg: TrainCon
     return fabric.broadcast(scores, src=0) if fabric.world_size > 1 else scores
 
 
-def _log_epoch(log, console, state: RunState, stage: int, lr: float, stats, scores: dict,
+def _log_epoch(log, state: RunState, stage: int, lr: float, stats, scores: dict,
                seconds: float) -> None:  # fmt: skip
-    """One metrics row per corpus (metrics.csv, TensorBoard) and one console line."""
+    """One metrics row per corpus (metrics.csv, TensorBoard)."""
     for n, loss in stats.losses.items():
         row = {
             "epoch": state.epoch, "stage": stage + 1, "step": state.step, "lr": lr, "corpus": n,
@@ -238,13 +249,40 @@ def _log_epoch(log, console, state: RunState, stage: int, lr: float, stats, scor
             u, acc, dl = scores[n]
             row.update(devel_uar=round(u, 6), devel_accuracy=round(acc, 6), devel_loss=round(dl, 6))
         log.log(row)
-    if scores:
-        mean = float(np.mean([s[0] for s in scores.values()]))
-        summary = " ".join(f"{n} {s[0]:.3f}" for n, s in scores.items())
-        console.print(
-            f"epoch {state.epoch}: devel UAR {summary} (mean {mean:.3f}, best "
-            f"{state.best_uar:.3f}) · {stats.samples_per_s:.1f} samples/s"
-        )
+
+
+class _Clock:
+    """The console line of an epoch: where the run is, its devel UAR, and how long it has left."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule, self.elapsed, self.epochs = schedule, 0.0, 0
+
+    def line(self, state: RunState, stage: int, limit: int, scores: dict, seconds: float) -> str:
+        """E.g. ``stage 1/3 epoch 5/100 · devel UAR emodb 0.512 (best 0.540) · 12 s/epoch ·
+        elapsed 1:02 · at most 19:40 left`` (an upper bound while stages may stop early)."""
+        self.elapsed, self.epochs = self.elapsed + seconds, self.epochs + 1
+        where = f"epoch {state.epoch}/{limit}"
+        if self.schedule.stages > 1:
+            where = f"stage {stage + 1}/{self.schedule.stages} {where}"
+        parts = [where]
+        if scores:
+            uars = " ".join(f"{n} {s[0]:.3f}" for n, s in scores.items())
+            mean = (
+                f"mean {np.mean([s[0] for s in scores.values()]):.3f}, " if len(scores) > 1 else ""
+            )
+            parts.append(f"devel UAR {uars} ({mean}best {state.best_uar:.3f})")
+        left = self.schedule.epochs_left(state) * self.elapsed / self.epochs
+        bound = "about" if self.schedule.stages == 1 else "at most"
+        parts += [f"{seconds:.1f} s/epoch", f"elapsed {_clock(self.elapsed)}"]
+        parts.append(f"{bound} {_clock(left)} left" if left else "done")
+        return " · ".join(parts)
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` or ``m:ss``."""
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _save(

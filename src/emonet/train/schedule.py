@@ -45,6 +45,15 @@ class Schedule:
         """The epoch (counted from the run's start) at which the current stage must end."""
         return state.epoch - state.stage_epochs + self.optim.max_epochs
 
+    def epochs_left(self, state: RunState) -> int:
+        """Epochs the run may still take: exact for cosine, an upper bound when stages can stop early."""
+        o = self.optim
+        if o.schedule == "cosine":
+            return max(0, o.max_epochs - state.epoch)
+        if state.finished:
+            return 0
+        return o.max_epochs - state.stage_epochs + (self.stages - state.stage - 1) * o.max_epochs
+
     def lr(self, state: RunState) -> float:
         """Learning rate of the next step."""
         o = self.optim
