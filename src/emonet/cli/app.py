@@ -1,5 +1,10 @@
 """The ``emonet`` Typer application that every command module registers itself on.
 
+It is the one place that formats help: arguments show as upper-case names (``CONFIG``, ``RUN``),
+option values as upper-case kinds (``PATH``, ``INTEGER``, ``TEXT``), flags as nothing, in place of
+Typer's ``{config}`` and ``<list[str]>`` tags (:class:`EmoNetCommand`, which every
+``@app.command`` gets).
+
 It is also the one place where user errors become what the user sees: an
 :class:`~emonet.errors.EmoNetError` from the library, a usage error from the argument parser, or
 an ``OSError`` naming a file (a path the user gave that the system refuses: missing, not
@@ -12,7 +17,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from emonet.errors import USER_ERROR_EXIT_CODE, EmoNetError, one_line
 
@@ -41,7 +46,92 @@ def os_error_message(exc: OSError) -> str:
     return f"{where}: {problem}"
 
 
-class EmoNetGroup(TyperGroup):
+_KIND_NAMES = {int: "INTEGER", float: "FLOAT", str: "TEXT", bool: "BOOLEAN"}
+"""Upper-case names of option value types, as click spells them."""
+
+
+class EmoNetArgument(TyperArgument):
+    """An argument shown by its upper-case name (``CONFIG``), without a type tag."""
+
+    @property
+    def display_name_raw(self) -> str:
+        """``metavar``, else the upper-case parameter name."""
+        return self.metavar or (self.name or "").upper()
+
+    def _usage_display_name(self) -> str:
+        """``NAME`` (required), ``[NAME]`` (optional), ``NAME...`` (several) on the usage line."""
+        name = self.display_name_raw + ("..." if self.nargs != 1 else "")
+        return name if self.required else f"[{name}]"
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        """Nothing: the help text says what an argument is."""
+        return None
+
+
+class EmoNetOption(TyperOption):
+    """An option whose value shows as an upper-case kind (``PATH``); flags show nothing."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        """See :func:`value_metavar`."""
+        return value_metavar(self)
+
+
+def value_metavar(option: TyperOption) -> str | None:
+    """What an option's value looks like in help: its metavar, ``[a|b]`` for choices, ``PATH``,
+    ``INTEGER``, ``FLOAT``, ``TEXT`` (the element's kind for repeatable options); None for flags."""
+    if option.metavar is not None:
+        return option.metavar
+    if option.is_flag or option.count:
+        return None
+    desc = option.type_descriptor
+    if desc.choices is not None:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices) + "]"
+    if desc.is_path:
+        return {"file": "FILE", "dir": "FOLDER"}.get(desc.path_type, "PATH")
+    tp = desc.annotation
+    if desc.is_list:
+        (tp,) = getattr(tp, "__args__", (str,))
+    return _KIND_NAMES.get(tp, getattr(tp, "__name__", "VALUE").upper())
+
+
+def _restyle(param: Any) -> Any:
+    """Give a Typer parameter the help display of :class:`EmoNetArgument`/:class:`EmoNetOption`."""
+    if type(param) is TyperArgument:
+        param.__class__ = EmoNetArgument
+    elif type(param) is TyperOption:
+        param.__class__ = EmoNetOption
+    return param
+
+
+class _Restyled:
+    """Mixin: parameters and the lazily made ``--help`` option get EmoNet's help display."""
+
+    params: list[Any]
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Click's ``--help`` flag, shown without a type tag."""
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        return _restyle(option) if option is not None else None
+
+
+class EmoNetCommand(_Restyled, TyperCommand):
+    """A command whose help shows ``NAME`` for arguments and ``KIND`` for option values."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _restyle(param)
+
+
+class EmoNetTyper(typer.Typer):
+    """A Typer app whose commands are :class:`EmoNetCommand` unless told otherwise."""
+
+    def command(self, name: str | None = None, *, cls: Any = None, **kwargs: Any) -> Any:
+        """``typer.Typer.command`` with ``cls`` defaulting to :class:`EmoNetCommand`."""
+        return super().command(name, cls=cls or EmoNetCommand, **kwargs)
+
+
+class EmoNetGroup(_Restyled, TyperGroup):
     """The command group: runs a command and turns user errors into one line and exit code 2."""
 
     def invoke(self, ctx: Any) -> Any:
@@ -65,7 +155,7 @@ def _user_error(message: str) -> NoReturn:
     raise fail(message) from None
 
 
-app = typer.Typer(
+app = EmoNetTyper(
     name="emonet",
     cls=EmoNetGroup,
     help="EmoNet: multi-corpus speech emotion recognition with parallel residual adapters.",
