@@ -19,8 +19,16 @@ from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
 from emonet.model.scoring import predict_dataset, softmax
+from emonet.results.explain import (
+    Scored,
+    bullets,
+    chance_uar,
+    describe,
+    devel_test_note,
+    partition_note,
+)
 from emonet.results.metrics import classification_metrics
-from emonet.results.plots import confusion_png, curves_png
+from emonet.results.plots import confusion_png, curves_png, stage_boundaries
 from emonet.results.predictions import predictions_table, write_json, write_predictions
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
@@ -118,23 +126,36 @@ def evaluate(
                 metrics["confusion"], labels, folder / "confusion.png", f"{c} {part}"
             )
             results.setdefault(c, {})[part] = metrics
-            rows.append(
-                [c, part, metrics["n"], metrics["uar"], metrics["accuracy"], metrics["macro_f1"]]
-            )
+            rows.append([c, part, metrics["n"], metrics["uar"], Scored.from_metrics(metrics).chance,
+                         metrics["accuracy"], metrics["macro_f1"]])  # fmt: skip
             plots.append(f"![{c} {part}]({png.relative_to(out).as_posix()})")
     write_json(out / "metrics.json", {"checkpoint": str(where.checkpoint), "results": results})
+    selected = not (where.run is not None and where.checkpoint.name == "last")
     how = (
-        "the run's last checkpoint: it has no best one, so this is NOT the devel-selected model"
-        if where.run is not None and where.checkpoint.name == "last"
-        else "selected on devel UAR during training"
+        "selected on devel UAR during training"
+        if selected
+        else "the run's last checkpoint: it has no best one, so this is NOT the devel-selected model"
     )
+    headers = ["corpus", "partition", "n", "UAR", "chance UAR", "accuracy", "macro-F1"]
     sections = [
         ("Model", f"Checkpoint `{where.checkpoint}` ({how})."),
-        ("Scores", md_table(["corpus", "partition", "n", "UAR", "accuracy", "macro-F1"], rows)),
+        ("Scores", md_table(headers, rows)),
+        ("What the numbers mean", meaning(results, selected)),
     ]
     if where.run is not None and (where.run / "metrics.csv").is_file():
-        curves = curves_png(pd.read_csv(where.run / "metrics.csv"), out / "curves.png", "training")
-        sections.append(("Training curves", f"![curves]({curves.name})"))
+        history = pd.read_csv(where.run / "metrics.csv")
+        chance = {c: chance_uar(len(model.corpora[c])) for c in names}
+        curves = curves_png(history, out / "curves.png", "training", chance)
+        text = (
+            f"![curves]({curves.name})\n\nLeft: loss per corpus (solid: training, dashed: "
+            "devel); right: devel UAR per corpus, with chance level dashed."
+        )
+        if stage_boundaries(history):
+            text += (
+                " Dotted vertical lines mark the start of a new learning-rate stage (the best "
+                "checkpoint so far is reloaded there)."
+            )
+        sections.append(("Training curves", text))
     sections.append(("Confusion matrices", "\n\n".join(plots)))
     train_config = getattr(model, "checkpoint_extra", {}).get("train_config")
     if train_config:
@@ -142,3 +163,24 @@ def evaluate(
         sections.append(("Training configuration", f"```yaml\n{text}```"))
     write_report(out / "report.md", f"Evaluation of {where.run or where.checkpoint}", sections)
     return results
+
+
+def meaning(results: dict[str, dict[str, dict]], selected_on_devel: bool = True) -> str:
+    """What an evaluation's numbers mean, from its ``{corpus: {partition: metrics}}``.
+
+    Which partition chose the checkpoint, n, chance level and one item's weight per corpus and
+    partition, and a warning where devel and test UAR differ by a lot.
+    """
+    order = {"devel": 0, "test": 1}
+    parts = sorted({p for per in results.values() for p in per}, key=lambda p: order.get(p, 2))
+    lines = [partition_note(parts, selected_on_devel)]
+    lines += [
+        describe(f"{c}, {p}", Scored.from_metrics(m)) for c, per in results.items()
+        for p, m in per.items()
+    ]  # fmt: skip
+    gaps = [
+        devel_test_note(c, Scored.from_metrics(per["devel"]), Scored.from_metrics(per["test"]))
+        for c, per in results.items()
+        if "devel" in per and "test" in per
+    ]
+    return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")

@@ -102,30 +102,26 @@ def describe(label: str, scored: Scored) -> str:
     )
 
 
-def partition_note(partition: str, selected_on_devel: bool = True) -> str:
-    """What scores on ``partition`` mean given that checkpoints are chosen on devel."""
+def partition_note(partitions: str | Sequence[str], selected_on_devel: bool = True) -> str:
+    """What scores on these partitions mean, given that checkpoints are chosen on devel."""
+    parts = [partitions] if isinstance(partitions, str) else list(partitions)
     if not selected_on_devel:
         return (
-            f"Scores are on the {partition} partition of a checkpoint that was NOT chosen on "
-            "devel (the run has no best checkpoint), so neither partition played any role in "
-            "choosing it."
+            f"Scores on {' and '.join(parts)} of a checkpoint NOT chosen on devel (the run has "
+            "no best checkpoint): no partition played a role in choosing it."
         )
-    if partition == "devel":
-        return (
-            "Scores are on the devel partition, the one the checkpoint was chosen on during "
-            "training: they are optimistic (the best of many epochs on these very items); the "
-            "test partition is the estimate for new speakers."
+    text = ["The checkpoint was chosen on devel UAR during training."]
+    if "devel" in parts:
+        text.append(
+            "Devel scores are therefore optimistic (the best of many epochs on these very items)."
         )
-    if partition == "test":
-        return (
-            "Scores are on the test partition: the checkpoint was chosen on devel UAR during "
-            "training, and test items took part in no choice, so test UAR is the estimate for "
-            "new speakers."
+    if "test" in parts:
+        text.append(
+            "Test items took part in no choice, so test UAR is the estimate for new speakers."
         )
-    return (
-        f"Scores are on the {partition} partition; the checkpoint was chosen on devel UAR, so "
-        "only test scores estimate performance on new speakers."
-    )
+    else:
+        text.append("Only test scores estimate performance on new speakers.")
+    return " ".join(text)
 
 
 def devel_test_note(corpus: str, devel: Scored, test: Scored, gap: float = GAP) -> str | None:
