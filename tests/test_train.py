@@ -21,6 +21,7 @@ from emonet.train.config import ConfigError, config_from_dict, load_config
 from emonet.train.loop import TrainingError, train
 
 CHANCE_EMODB = 1 / 7
+REPO = Path(__file__).resolve().parents[1]
 
 
 def base(emoset: Path, out: Path, mode: str = "scratch", corpora=("emodb",), **extra) -> dict:
@@ -80,6 +81,20 @@ def test_config_errors_name_the_key(tmp_path, real_emoset):
 
 
 # --- modes on real data ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in (REPO / "configs").rglob("*.yaml") if "mode:" in p.read_text())
+)
+def test_shipped_training_configs_load(path, tmp_path):
+    """Every training config in configs/ (full size and CPU presets) is valid as shipped."""
+    from emonet.model import save_checkpoint
+
+    save_checkpoint(create_model("emonet-tiny"), tmp_path / "ckpt")
+    cfg = load_config(path, [f"init={tmp_path / 'ckpt'}"] if "init:" in path.read_text() else [])
+    assert cfg.out.startswith("runs/") and cfg.data.emoset == "emoset"
+    if path.parent.name == "cpu":  # the README's laptop quick start
+        assert cfg.optim.max_epochs <= 20 and (cfg.init or cfg.model.name == "emonet-tiny")
 
 
 @pytest.fixture(scope="module")
