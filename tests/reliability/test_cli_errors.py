@@ -213,8 +213,8 @@ def test_outputs_that_cannot_be_written(ckpt, clip, tmp_path):
         (["--window", "inf"], ("window", "inf")),
         (["--window", "2", "--hop", "0"], ("hop", "0")),
         (["--window", "1e-9"], ("window", "at least one sample")),
-        (["--batch-size", "0"], ("batch_size", "0")),
-        (["--device", "gpu"], ("device 'gpu'", "not a torch device")),
+        (["--batch-size", "0"], ("--batch-size", "greater than or equal to 1")),
+        (["--device", "tpu9"], ("device 'tpu9'", "not a torch device")),
         (["--corpus", "nope"], ("corpus 'nope'", "toy")),
     ],
 )
@@ -236,7 +236,7 @@ def test_unknown_model_name_in_a_training_config(tmp_path, toy_emoset):
     proc = _run("train", config, "--quiet", "--set", "model.name=resnet-9000")
     _one_error_line(proc.stderr, proc.returncode, "unknown model 'resnet-9000'")
     proc = _run("model-info", "--set", "widht=2")
-    _one_error_line(proc.stderr, proc.returncode, "unknown model option 'widht'")
+    _one_error_line(proc.stderr, proc.returncode, "unknown key model.widht")
 
 
 def _train_config(emoset: Path, out: Path) -> dict:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from emonet.errors import EmoNetError, UnknownNameError
+from emonet.config import ConfigError, build
+from emonet.errors import UnknownNameError
 from emonet.model.emonet import EmoNet, EmoNetConfig
 from emonet.model.frontend import FrontendConfig
 
 
-class ModelConfigError(EmoNetError, ValueError):
+class ModelConfigError(ConfigError):
     """A model option that does not exist or a value it cannot take; the message names it."""
 
 
@@ -90,56 +90,42 @@ def get_spec(name: str) -> ModelSpec:
     return _REGISTRY[key]
 
 
-def _coerce(value: Any, tp: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise ModelConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
-        return value
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if tp in (int, float, str, bool):
-        if type(value) is not tp:
-            raise ModelConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
-        return value
-    raise ModelConfigError(f"{key}: unsupported type {tp}")
-
-
-def _override(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
-    """A copy of dataclass ``obj`` with ``overrides`` (nested dicts or dotted keys) applied."""
-    hints = typing.get_type_hints(type(obj))
-    names = [f.name for f in dataclasses.fields(obj)]
-    nested: dict[str, dict[str, Any]] = {}
-    changes: dict[str, Any] = {}
+def _merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` (nested dicts, dotted keys or config objects) merged into nested dict ``data``."""
     for key, value in overrides.items():
-        head, dot, rest = key.partition(".")
-        if head not in names:
-            raise ModelConfigError(
-                f"unknown model option {prefix}{head!r}; known: {', '.join(names)}"
-            )
-        if dataclasses.is_dataclass(hints[head]):
-            if dot:
-                nested.setdefault(head, {})[rest] = value
-            elif isinstance(value, dict):
-                nested.setdefault(head, {}).update(value)
-            elif isinstance(value, hints[head]):
-                changes[head] = copy.deepcopy(value)
-            else:
-                raise ModelConfigError(f"{prefix}{head}: expected a mapping, got {value!r}")
-        elif dot:
-            raise ModelConfigError(f"unknown model option {prefix}{key!r}: {head} has no fields")
-        else:
-            changes[head] = _coerce(value, hints[head], prefix + head)
-    for head, sub in nested.items():
-        changes[head] = _override(changes.get(head, getattr(obj, head)), sub, f"{prefix}{head}.")
-    return dataclasses.replace(obj, **changes)
+        *path, last = key.split(".")
+        node = data
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ModelConfigError(f"unknown key model.{key}: {part} has no fields")
+        if dataclasses.is_dataclass(value):
+            value = dataclasses.asdict(value)
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            value = _merge(copy.deepcopy(node[last]), value)
+        node[last] = value
+    return data
+
+
+def _override(obj: Any, overrides: dict[str, Any], where: str = "model") -> Any:
+    """A copy of config dataclass ``obj`` with ``overrides`` applied, type-checked by the one
+    config engine (:func:`emonet.config.build`); errors name the key under ``where``."""
+    try:
+        return build(type(obj), _merge(dataclasses.asdict(obj), overrides), where)
+    except ConfigError as exc:
+        raise ModelConfigError(str(exc)) from None
+
+
+def model_config(name: str, overrides: dict[str, Any], where: str = "model") -> EmoNetConfig:
+    """The validated configuration ``name`` with ``overrides``; errors name the key under
+    ``where`` (e.g. ``model.overrides`` in a training configuration)."""
+    return _validated(_override(copy.deepcopy(get_spec(name).config), overrides, where))
 
 
 def resolve_config(name: str, **overrides: Any) -> EmoNetConfig:
     """The validated configuration ``name`` with ``overrides`` (``frontend={...}`` or
     ``**{"frontend.n_mels": 64}`` for the front end)."""
-    config = _override(copy.deepcopy(get_spec(name).config), overrides)
-    return _validated(config)
+    return model_config(name, overrides)
 
 
 def _validated(config: EmoNetConfig) -> EmoNetConfig:
@@ -160,11 +146,7 @@ def create_model(name: str = "emonet-wrn", **overrides: Any) -> EmoNet:
 def config_from_dict(data: dict[str, Any]) -> EmoNetConfig:
     """Rebuild an :class:`EmoNetConfig` from ``dataclasses.asdict`` output (strict: unknown keys
     and bad values raise ModelConfigError)."""
-    data = dict(data)
-    front = data.pop("frontend", {})
-    config = _override(EmoNetConfig(frontend=FrontendConfig()), data)
-    config = _override(config, {"frontend": dict(front)})
-    return _validated(config)
+    return _validated(_override(EmoNetConfig(frontend=FrontendConfig()), data))
 
 
 __all__ = [
@@ -175,6 +157,7 @@ __all__ = [
     "create_model",
     "get_spec",
     "list_models",
+    "model_config",
     "register",
     "resolve_config",
 ]

@@ -17,7 +17,9 @@ from typing import Any, Literal
 import yaml
 
 from emonet.config import ConfigError, build, read_yaml, set_key
+from emonet.errors import UnknownNameError
 from emonet.model.emonet import TRANSFER_MODES
+from emonet.model.registry import model_config
 
 
 @dataclass
@@ -162,6 +164,11 @@ class TrainConfig:
     multi: MultiConfig = field(default_factory=MultiConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
+    def model_overrides(self) -> dict[str, Any]:
+        """Options of the new model: the training window (the avgpool head's input size;
+        attention heads ignore it), then ``model.overrides``."""
+        return {"window": self.data.window, **self.model.overrides}
+
     def validate(self) -> TrainConfig:
         """Check combinations the types cannot express; returns self."""
         if not self.data.corpora:
@@ -176,6 +183,11 @@ class TrainConfig:
             raise ConfigError(f"init: mode {self.mode} trains from random weights; remove init")
         if self.init and not Path(self.init).exists():
             raise ConfigError(f"init: checkpoint {self.init} not found")
+        if not self.init:  # the model is built from model.name (transfer takes init's)
+            try:
+                model_config(self.model.name, self.model_overrides(), "model.overrides")
+            except UnknownNameError as exc:
+                raise ConfigError(f"model.name: {exc}") from None
         for key, value in (
             ("data.window", self.data.window),
             ("data.batch_size", self.data.batch_size),

@@ -91,8 +91,7 @@ def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
     """The model of the mode, on the CPU: new (scratch, multi) or from ``init`` (transfer)."""
     if cfg.mode in ("scratch", "multi"):
         torch.manual_seed(cfg.seed)
-        # the training window is the avgpool head's input size (attention heads ignore it)
-        model = create_model(cfg.model.name, **{"window": cfg.data.window, **cfg.model.overrides})
+        model = create_model(cfg.model.name, **cfg.model_overrides())
         for c in data.values():
             model.add_corpus(c.name, c.labels)
     else:
