@@ -73,6 +73,9 @@ def test_compare_statistics_match_independent_computation(tmp_path):
     assert saved["summary"] == res["summary"]
     report = (tmp_path / "cmp" / "report.md").read_text()
     assert "| big |" in report and "Holm" in report and "```bash" in report
+    assert "n = 300 test items in 3 classes; chance UAR 1/3 = 0.333" in report
+    assert "Bootstrap interval and McNemar" in report
+    assert [p.name for p in (tmp_path / "cmp").glob("*.md")] == ["report.md"]
 
 
 def test_compare_refuses_different_items(tmp_path):

@@ -151,6 +151,12 @@ def test_experiment_without_baselines_runs_without_opensmile(finished):
         assert 0.0 <= t["p_exact"] <= t["p_holm"] <= 1.0
     assert result["trainable_parameters"]["multi"] > result["trainable_parameters"]["scratch"]
     assert "wins / losses vs scratch" in (out / "results.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "What the numbers mean" in report and "chosen on devel" in report
+    assert "toy-de (scratch, test): UAR" in report and "chance UAR 1/" in report
+    evaluation = (out / "scratch" / "toy-de" / "eval" / "report.md").read_text()
+    assert "| chance UAR |" in evaluation and "toy-de, test: UAR" in evaluation
+    assert "toy-de, devel: UAR" in evaluation and "Left: loss per corpus" in evaluation
     assert not (out / "baselines").exists()
     # every run is scored on its training device (train.engine.accelerator, cpu by default)
     assert devices == ["cpu", "cpu", "cpu"]
@@ -195,6 +201,14 @@ def test_evaluate_and_cross_corpus_take_a_device(finished, toy_emoset, tmp_path)
     cells = json.loads((tmp_path / "cross" / "cross_corpus.json").read_text())["cells"]
     diagonal = {c["head"]: c["uar"] for c in cells if c["head"] == c["corpus"]}
     assert set(diagonal) == {"toy-de", "toy-ur"} and all(0 <= v <= 1 for v in diagonal.values())
+    for c in cells:
+        assert sum(c["class_counts"]) == c["n"]
+        assert c["chance"] == 1 / len(c["emotions"]) if c["emotions"] else c["n"] == 0
+    assert [p.name for p in (tmp_path / "cross").glob("*.md")] == ["report.md"]
+    report = (tmp_path / "cross" / "report.md").read_text()
+    assert "n items / chance UAR" in report and "1 / (number of shared emotions)" in report
+    evaluation = (tmp_path / "eval" / "report.md").read_text()
+    assert "toy-de, test: UAR" in evaluation and "toy-de, devel" not in evaluation
     for command in ("evaluate", "cross-corpus"):
         bad = emonet_cli(command, str(multi), str(toy_emoset), "--device", "nonsense")
         assert bad.returncode == 2 and "nonsense" in bad.stderr, bad.stderr[-3000:]

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from emonet.demo_data import TOY_CORPORA, write_toy_corpora
+from emonet.results.explain import Scored, bullets, describe, devel_test_note, partition_note
 from emonet.results.report import md_table, write_report
 
 # Small enough for 2 CPU cores in a few minutes, large enough to learn the toy emotions.
@@ -96,16 +97,47 @@ def _train_once(train, cfg, show_progress: bool) -> Path:
     return train(cfg, resume=resume, show_progress=show_progress)
 
 
-def _report(out, scratch, multi, cmp, table, onnx_path, names, first) -> Path:
+def _scored(run: Path, corpus: str, part: str) -> Scored | None:
     import json
 
-    def uar(run: Path, corpus: str, part: str) -> float:
-        path = run / "eval" / corpus / part / "metrics.json"
-        return float(json.loads(path.read_text())["uar"]) if path.is_file() else float("nan")
+    path = run / "eval" / corpus / part / "metrics.json"
+    return Scored.from_metrics(json.loads(path.read_text())) if path.is_file() else None
 
-    rows = [
-        [c, uar(scratch, c, "test") if c == first else "–", uar(multi, c, "test")] for c in names
-    ]
+
+def scores_section(runs: dict[str, Path], corpora: list[str]) -> str:
+    """The demo's UAR table (devel and test per run, n and chance per corpus) and what it means.
+
+    ``runs``: column name → run folder; a run that did not score a corpus shows "–".
+    """
+    headers = ["corpus", "test n", "chance UAR"]
+    for name in runs:
+        headers += [f"{name} devel", f"{name} test"]
+    rows, lines, gaps = [], [], []
+    for c in corpora:
+        scored = {(name, part): _scored(run, c, part) for name, run in runs.items()
+                  for part in ("devel", "test")}  # fmt: skip
+        test = next((v for (_, part), v in scored.items() if part == "test" and v), None)
+        row: list[object] = [c, test.n if test else "–", test.chance if test else "–"]
+        row += [v.uar if v else "–" for v in scored.values()]
+        rows.append(row)
+        if test is not None:
+            lines.append(describe(f"{c}, test", test))
+        for name in runs:
+            devel, tested = scored[(name, "devel")], scored[(name, "test")]
+            if devel is not None and tested is not None:
+                gaps.append(devel_test_note(f"{c} ({name})", devel, tested))
+    text = md_table(headers, rows) + "\n" + bullets([partition_note(["devel", "test"]), *lines])
+    if any(gaps):
+        text += "\n" + bullets(gaps)
+    text += (
+        "\nThe toy corpora are tiny on purpose (the demo runs in minutes on a laptop), so every "
+        "number here moves a lot with one item; they show that the pipeline works, not how "
+        "well EmoNet recognises emotions.\n"
+    )
+    return text
+
+
+def _report(out, scratch, multi, cmp, table, onnx_path, names, first) -> Path:
     shown = table[[c for c in table.columns if c in ("file", "prediction") or c.startswith("p_")]]
     shown = shown.assign(file=[Path(f).name for f in shown["file"]])
     sections = [
@@ -115,8 +147,12 @@ def _report(out, scratch, multi, cmp, table, onnx_path, names, first) -> Path:
             "model were trained, evaluated and compared, a few files were predicted and the "
             "multi model was exported to ONNX."
         )),
-        ("Test UAR", md_table(["corpus", f"scratch-{first}", "multi"], rows)),
-        ("Scratch vs multi", cmp["summary"] + "\n\nDetails: [compare/report.md](compare/report.md)"),
+        ("Test UAR (devel beside it)",
+         scores_section({f"scratch-{first}": scratch, "multi": multi}, names)),
+        ("Scratch vs multi", cmp["summary"] + (
+            ". Why the ΔUAR interval and McNemar's test can disagree, per corpus: "
+            "[compare/report.md](compare/report.md)"
+        )),
         ("Evaluation reports", (
             f"- [scratch]({(scratch / 'eval' / 'report.md').relative_to(out).as_posix()})\n"
             f"- [multi]({(multi / 'eval' / 'report.md').relative_to(out).as_posix()})"

@@ -20,9 +20,10 @@ from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
 from emonet.model.scoring import predict_dataset, softmax
+from emonet.results.explain import bullets, chance_uar, one_item_step, partition_note
 from emonet.results.metrics import uar
 from emonet.results.plots import heatmap_png
-from emonet.results.predictions import atomic_write_text, write_json
+from emonet.results.predictions import write_json
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
 
@@ -107,7 +108,7 @@ def cross_corpus_matrix(
     batch_size: int = 32,
     device: str | None = None,
 ) -> pd.DataFrame:
-    """N×N UAR table (rows: head, columns: corpus evaluated on); writes JSON, markdown, heatmap.
+    """N×N UAR table (rows: head, columns: corpus evaluated on); writes JSON, report, heatmap.
 
     ``device``: where the model scores (default: cuda when available, else cpu).
     """
@@ -145,9 +146,10 @@ def cross_corpus_matrix(
             truth_map = [maps[target][lab] for lab in sets[target].labels]
             score, n, common = head_uar(probs, head_map, y, truth_map)
             matrix[i, j] = score
-            detail.append(
-                {"head": head, "corpus": target, "uar": score, "n": n, "emotions": common}
-            )
+            counts = [int(sum(truth_map[t] == e for t in y)) for e in common]
+            detail.append({"head": head, "corpus": target, "uar": score, "n": n,
+                           "emotions": common, "class_counts": counts,
+                           "chance": chance_uar(len(common))})  # fmt: skip
     table = pd.DataFrame(matrix, index=names, columns=names)
     if out is not None:
         out = Path(out)
@@ -155,7 +157,6 @@ def cross_corpus_matrix(
         md = md_table(
             ["head \\ corpus", *names], [[h, *row] for h, row in zip(names, matrix, strict=True)]
         )
-        atomic_write_text(out / "cross_corpus.md", md)
         png = heatmap_png(matrix, names, names, out / "cross_corpus.png", f"UAR on {partition}")
         maps_md = md_table(
             ["corpus", "label → shared emotion"],
@@ -166,6 +167,7 @@ def cross_corpus_matrix(
             f"Cross-corpus UAR of {where.checkpoint}",
             [
                 ("Matrix", md + f"\n![heatmap]({png.name})"),
+                ("What the numbers mean", meaning(detail, names, partition)),
                 ("Label maps", maps_md),
                 (
                     "Method",
@@ -173,8 +175,48 @@ def cross_corpus_matrix(
                     "the corpora scored. Labels are mapped to shared emotions; a cell scores "
                     "only items of emotions both corpora have, summing the head's probabilities "
                     "of labels that map to one emotion. The diagonal is the within-corpus UAR "
-                    "over the corpus's mapped emotions.",
+                    "over the corpus's mapped emotions. Every cell's numbers are in "
+                    "`cross_corpus.json`.",
                 ),
             ],
         )
+        (out / "cross_corpus.md").unlink(missing_ok=True)  # written by earlier versions
     return table
+
+
+def meaning(cells: list[dict], names: list[str], partition: str) -> str:
+    """What the matrix means: partition, and per cell n items and chance UAR over its emotions."""
+    by = {(c["head"], c["corpus"]): c for c in cells}
+
+    def cell(h: str, c: str) -> str:
+        d = by[(h, c)]
+        return f"{d['n']} / {d['chance']:.2f}" if d["n"] else "–"
+
+    grid = md_table(
+        ["n items / chance UAR", *names], [[h, *(cell(h, c) for c in names)] for h in names]
+    )
+    scored = [c for c in cells if c["n"]]
+    lines = [
+        partition_note(partition)
+        + " The model's checkpoint was chosen on its mean devel UAR over its corpora.",
+        "Each cell is a UAR over the emotions the head and the corpus share, so its chance "
+        "level is 1 / (number of shared emotions), not 1 / (classes of the corpus): compare a "
+        "cell with its own chance level below.",
+    ]
+    if scored:
+        small = min(scored, key=lambda c: c["n"])
+        step = one_item_step(small["class_counts"])
+        lines.append(
+            f"Cells rest on {min(c['n'] for c in scored)}–{max(c['n'] for c in scored)} items; "
+            f"in the smallest ({small['head']} on {small['corpus']}, n = {small['n']}) one item "
+            f"moves UAR by up to {step:.3f}."
+        )
+        below = [c for c in scored if c["uar"] <= c["chance"]]
+        if below:
+            lines.append(
+                f"{len(below)} of {len(scored)} cells are at or below their chance level: "
+                + ", ".join(f"{c['head']} on {c['corpus']}" for c in below[:6])
+                + (" …" if len(below) > 6 else "")
+                + "."
+            )
+    return bullets(lines) + "\n" + grid

@@ -20,6 +20,7 @@ from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.evaluate.compare import compare_corpus
 from emonet.evaluate.runner import evaluate
 from emonet.evaluate.stats import holm
+from emonet.results.explain import Scored, bullets, describe, devel_test_note, partition_note
 from emonet.results.predictions import atomic_write_text, write_json
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
@@ -230,6 +231,36 @@ def _trainable(run_dir: Path, mode: str, corpus: str | list[str]) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def _scored(run: Path, corpus: str, partition: str) -> Scored | None:
+    import json
+
+    path = run / "eval" / corpus / partition / "metrics.json"
+    return Scored.from_metrics(json.loads(path.read_text())) if path.is_file() else None
+
+
+def meaning(cfg: ExperimentConfig, folder: dict[str, dict[str, Path]]) -> str:
+    """What the table's numbers mean: partition, n, chance UAR per corpus, devel-test gaps."""
+    first = [*cfg.settings, *cfg.baselines][0]
+    lines = [partition_note(cfg.partition)]
+    for c in cfg.corpora:
+        scored = _scored(folder[first][c], c, cfg.partition)
+        if scored is not None:
+            lines.append(describe(f"{c} ({first}, {cfg.partition})", scored))
+    lines.append(
+        "A ▲/▼ needs McNemar's test to hold after the Holm adjustment; with few items even a "
+        "large ΔUAR can miss it (see `emonet compare` for intervals)."
+    )
+    gaps = []
+    if cfg.partition != "devel":
+        for s in cfg.settings:
+            for c in cfg.corpora:
+                devel = _scored(folder[s][c], c, "devel")
+                test = _scored(folder[s][c], c, cfg.partition)
+                if devel is not None and test is not None:
+                    gaps.append(devel_test_note(f"{c} ({s})", devel, test))
+    return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")
+
+
 def summarise(cfg: ExperimentConfig) -> dict:
     """Table of test UAR per corpus and setting, significance against scratch, parameters."""
     out = Path(cfg.out)
@@ -297,7 +328,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
     write_json(out / "results.json", result)
     atomic_write_text(out / "results.md", table)
     legend = (
-        f"Test UAR ({cfg.partition} partition; model selection on devel). ▲/▼: significantly "
+        f"UAR on the {cfg.partition} partition (model selection on devel). ▲/▼: significantly "
         f"better/worse than scratch on that corpus (McNemar exact test, Holm-adjusted over the "
         f"{len(cfg.corpora)} corpora, α = {cfg.alpha}). multi: one model for all corpora. "
         "adapters/finetune/last-layer: transfer to the corpus from a multi model trained on the "
@@ -310,6 +341,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
         "Multi-corpus EmoNet against single-corpus training",
         [
             ("Results", table + "\n" + legend),
+            ("What the numbers mean", meaning(cfg, folder)),
             ("Configuration", f"```yaml\n{yaml.safe_dump(asdict(cfg), sort_keys=False)}```"),
             (
                 "Runs",
