@@ -14,7 +14,7 @@ exits with code 2. Every other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
@@ -45,6 +45,32 @@ def os_error_message(exc: OSError) -> str:
         problem += " (a folder where a file is expected)"
     return f"{where}: {problem}"
 
+
+# One spelling, short form, help text and default for the options several commands share
+# (tests/test_cli_options.py checks that they stay alike).
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+"""``--quiet``/``-q``: no progress bars (default off)."""
+Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        help="torch device: cpu, cuda or cuda:N (default: cuda when available, else cpu).",
+    ),
+]
+"""``--device``: None means cuda when available, else cpu (:func:`emonet.runtime.torch_device`)."""
+BatchSize = Annotated[
+    int, typer.Option("--batch-size", min=1, help="Audio clips per forward pass.")
+]
+"""``--batch-size``: clips (utterances or segments) per forward pass; default 32 everywhere."""
+BATCH_SIZE = 32
+"""The default of every ``--batch-size``."""
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", min=1, help="Worker processes for decoding (default: CPU cores, at most 8)."
+    ),
+]
+"""``--workers``: None means the CPU cores, at most 8."""
 
 _KIND_NAMES = {int: "INTEGER", float: "FLOAT", str: "TEXT", bool: "BOOLEAN"}
 """Upper-case names of option value types, as click spells them."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app
+from emonet.cli.app import Quiet, app
 
 
 @app.command("baseline")
@@ -16,10 +16,10 @@ def baseline_command(
     set_: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", "-s", help="Override a key, e.g. --set corpora=[emodb] (repeatable)."
+            "--set", "-s", help="Override a key, e.g. --set corpora=emodb,urdu (repeatable)."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Functionals + classifiers per corpus; complexity chosen on devel; runs like EmoNet's."""
     from emonet.baselines.run import load_baseline_config, run_baseline

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import Quiet, Workers, app, fail
 
 SHOWN = 20
 """Problems listed per corpus; the rest are counted."""
@@ -17,14 +17,14 @@ SHOWN = 20
 
 @app.command("check")
 def check_command(
-    emoset_dir: Annotated[Path, typer.Argument(help="EmoSet folder (or one corpus folder in it).")],
+    emoset_dir: Annotated[
+        Path, typer.Argument(metavar="EMOSET", help="EmoSet folder (or one corpus folder in it).")
+    ],
     decode: Annotated[
         bool, typer.Option(help="Decode every audio file (off: tables and checksums only).")
     ] = True,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes for decoding (default: CPU cores).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    workers: Workers = None,
+    quiet: Quiet = False,
 ) -> None:
     """Verify tables, checksums and rows of every corpus and decode its audio; exit 2 on problems."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -15,15 +15,18 @@ def compare_command(
     run_a: Annotated[Path, typer.Argument(help="Baseline run (or its eval folder).")],
     run_b: Annotated[Path, typer.Argument(help="Run compared against it.")],
     partition: Annotated[
-        str, typer.Option(help="Partition whose predictions are compared.")
+        str, typer.Option("--partition", "-p", help="Partition whose predictions are compared.")
     ] = "test",
     corpus: Annotated[
-        list[str] | None, typer.Option("--corpus", "-c", help="Only these corpora (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--corpus", "-c", help="Only these corpora (repeatable; default: all both runs scored)."
+        ),
     ] = None,
     alpha: Annotated[float, typer.Option(help="Significance level (on Holm-adjusted p).")] = 0.05,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the ΔUAR interval.")] = 2000,
     out: Annotated[
-        Path | None, typer.Option(help="Report folder (default: <RUN_B>/compare-<name of A>).")
+        Path | None, typer.Option(help="Output folder (default: RUN_B/compare-<name of RUN_A>).")
     ] = None,
 ) -> None:
     """Say, per corpus, whether RUN_B beats RUN_A and whether the difference is significant."""

@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app
+from emonet.cli.app import Quiet, app
 
 
 @app.command("demo")
 def demo_command(
-    out: Annotated[Path, typer.Option(help="Folder for the toy corpora, runs and report.")] = Path(
-        "emonet-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Output folder for the toy corpora, runs and report.")
+    ] = Path("emonet-demo"),
     sources_only: Annotated[
         bool, typer.Option(help="Only write the toy corpora (in importer layouts) to OUT/sources.")
     ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Synthesise toy corpora, then prepare, train, evaluate, compare, predict and export."""
     if sources_only:

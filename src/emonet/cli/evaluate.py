@@ -1,4 +1,4 @@
-"""``emonet evaluate RUN_OR_CHECKPOINT EMOSET_DIR``: predictions, metrics, plots, report."""
+"""``emonet evaluate RUN EMOSET``: predictions, metrics, plots, report."""
 
 from __future__ import annotations
 
@@ -7,36 +7,47 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app
+from emonet.cli.app import BATCH_SIZE, BatchSize, Device, Quiet, app
 
 
 @app.command("evaluate")
 def evaluate_command(
     target: Annotated[
-        Path, typer.Argument(help="Run folder (uses checkpoints/best) or checkpoint.")
+        Path,
+        typer.Argument(
+            metavar="RUN", help="Run folder (uses checkpoints/best) or checkpoint folder."
+        ),
     ],
-    emoset: Annotated[Path, typer.Argument(help="EmoSet folder with the prepared corpora.")],
+    emoset: Annotated[
+        Path, typer.Argument(metavar="EMOSET", help="EmoSet folder with the prepared corpora.")
+    ],
     corpus: Annotated[
         list[str] | None,
-        typer.Option("--corpus", "-c", help="Only these corpora (default: all the model knows)."),
+        typer.Option(
+            "--corpus", "-c", help="Only these corpora (repeatable; default: all the model knows)."
+        ),
     ] = None,
     partition: Annotated[
         list[str] | None,
-        typer.Option("--partition", "-p", help="Partitions to score (default: devel and test)."),
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: <run>/eval).")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Utterances per forward pass.")] = 32,
-    device: Annotated[
-        str | None,
         typer.Option(
-            help="torch device, e.g. cpu or cuda (default: cuda when available, else cpu)."
+            "--partition", "-p", help="Partitions to score (repeatable; default: devel and test)."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: <run>/eval).")] = None,
+    batch_size: BatchSize = BATCH_SIZE,
+    device: Device = None,
+    quiet: Quiet = False,
 ) -> None:
     """Score a trained model on EmoSet partitions and write predictions, metrics and plots."""
-    from emonet.evaluate.runner import evaluate
+    import contextlib
+    import io
 
+    from emonet.evaluate.runner import evaluate, resolve
+
+    if out is None:  # evaluate's default, to name the report; evaluate() prints any notice
+        with contextlib.redirect_stderr(io.StringIO()):
+            where = resolve(target)
+        out = (where.run or where.checkpoint) / "eval"
     parts = tuple(partition or ("devel", "test"))
     results = evaluate(target, emoset, corpus or None, parts, out, batch_size, not quiet, device)
     for c, per in results.items():
@@ -44,3 +55,4 @@ def evaluate_command(
             typer.echo(
                 f"{c:>12} {part:<6} n={m['n']:<5} UAR {m['uar']:.3f}  acc {m['accuracy']:.3f}"
             )
+    typer.echo(f"report: {out / 'report.md'}")

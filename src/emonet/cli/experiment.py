@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app
+from emonet.cli.app import BATCH_SIZE, BatchSize, Device, Quiet, app
 
 
 @app.command("experiment")
@@ -18,7 +18,7 @@ def experiment_command(
         list[str] | None,
         typer.Option("--set", "-s", help="Override a key, e.g. --set train.seed=1 (repeatable)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train and evaluate every setting on every corpus; write the UAR table with significance.
 
@@ -34,9 +34,25 @@ def experiment_command(
 
 @app.command("cross-corpus")
 def cross_corpus_command(
-    target: Annotated[Path, typer.Argument(help="Multi-corpus run folder or checkpoint.")],
-    emoset: Annotated[Path, typer.Argument(help="EmoSet folder with the prepared corpora.")],
-    partition: Annotated[str, typer.Option(help="Partition to score.")] = "test",
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN",
+            help="Multi-corpus run folder (uses checkpoints/best) or checkpoint folder.",
+        ),
+    ],
+    emoset: Annotated[
+        Path, typer.Argument(metavar="EMOSET", help="EmoSet folder with the prepared corpora.")
+    ],
+    corpus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corpus", "-c", help="Only these corpora (repeatable; default: all the model knows)."
+        ),
+    ] = None,
+    partition: Annotated[
+        str, typer.Option("--partition", "-p", help="Partition to score.")
+    ] = "test",
     label_map: Annotated[
         Path | None,
         typer.Option(
@@ -46,22 +62,33 @@ def cross_corpus_command(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: <run>/cross-corpus).")
     ] = None,
-    device: Annotated[
-        str | None,
-        typer.Option(
-            help="torch device, e.g. cpu or cuda (default: cuda when available, else cpu)."
-        ),
-    ] = None,
+    batch_size: BatchSize = BATCH_SIZE,
+    device: Device = None,
+    quiet: Quiet = False,
 ) -> None:
     """Score every corpus head on every other corpus over shared emotions: an N×N UAR matrix."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
     from emonet.evaluate.crosscorpus import cross_corpus_matrix, read_label_map
     from emonet.evaluate.runner import resolve
 
     where = resolve(target)
     out = out or (where.run or where.checkpoint) / "cross-corpus"
     overrides = read_label_map(label_map) if label_map else None
-    table = cross_corpus_matrix(
-        where.checkpoint, emoset, None, partition, overrides, out, device=device
-    )
+    # cross_corpus_matrix reports no progress of its own: a spinner says it is working
+    busy = f"cross-corpus: decoding {partition} and scoring every head on every corpus"
+    with nullcontext() if quiet else Console(stderr=True).status(busy):
+        table = cross_corpus_matrix(
+            where.checkpoint,
+            emoset,
+            corpus or None,
+            partition,
+            overrides,
+            out,
+            batch_size=batch_size,
+            device=device,
+        )
     typer.echo(table.round(3).to_string())
     typer.echo(f"report: {out / 'report.md'}")

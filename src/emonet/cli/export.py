@@ -1,4 +1,4 @@
-"""``emonet export CHECKPOINT --corpus C OUT.onnx``: a self-contained ONNX model (log-mel inside)."""
+"""``emonet export RUN --corpus C OUT.onnx``: a self-contained ONNX model (log-mel inside)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from emonet.cli.app import app, fail
 @app.command("export")
 def export_command(
     checkpoint: Annotated[
-        Path, typer.Argument(help="Run folder (uses checkpoints/best) or checkpoint folder.")
+        Path,
+        typer.Argument(
+            metavar="RUN", help="Run folder (uses checkpoints/best) or checkpoint folder."
+        ),
     ],
-    out: Annotated[Path, typer.Argument(help="The .onnx file to write.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="The .onnx file to write.")],
     corpus: Annotated[
         str | None,
         typer.Option(

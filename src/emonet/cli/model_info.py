@@ -36,7 +36,9 @@ def model_info_command(
     corpora: Annotated[int, typer.Option(help="Corpora of the shared model.")] = 26,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Override a model field, e.g. --set head=attention."),
+        typer.Option(
+            "--set", "-s", help="Override a model field, e.g. --set head=attention (repeatable)."
+        ),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the registered models.")] = False,
 ) -> None:

@@ -1,4 +1,4 @@
-"""``emonet predict CHECKPOINT PATH… --corpus C``: emotion probabilities for files and folders."""
+"""``emonet predict RUN PATH… --corpus C``: emotion probabilities for files and folders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import BATCH_SIZE, BatchSize, Device, Quiet, app, fail
 
 FAILED_EXIT_CODE = 2
 """Exit code when at least one file could not be decoded (the other rows are still written)."""
@@ -19,7 +19,10 @@ SHOWN_FLAGGED = 3
 @app.command("predict")
 def predict_command(
     checkpoint: Annotated[
-        Path, typer.Argument(help="Run folder (uses checkpoints/best) or checkpoint folder.")
+        Path,
+        typer.Argument(
+            metavar="RUN", help="Run folder (uses checkpoints/best) or checkpoint folder."
+        ),
     ],
     paths: Annotated[
         list[Path], typer.Argument(help="Audio files and folders (searched recursively).")
@@ -44,10 +47,11 @@ def predict_command(
         Path | None,
         typer.Option(help="Also write pooled features to .npy (+ .index.csv) or .parquet."),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Files or segments per forward pass.")] = 16,
-    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+    batch_size: BatchSize = BATCH_SIZE,
+    device: Device = None,
+    quiet: Quiet = False,
     progress: Annotated[
-        bool, typer.Option(help="Progress bar (shown for more than one file).")
+        bool, typer.Option(hidden=True, help="Deprecated: --no-progress is --quiet.")
     ] = True,
 ) -> None:
     """Predict emotions for audio files and folders; exit code 2 if any file could not be read."""
@@ -60,6 +64,9 @@ def predict_command(
         collect_audio_files,
         write_table,
     )
+    from emonet.runtime import torch_device
+
+    progress = progress and not quiet  # a progress bar for more than one file
 
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
         raise fail(f"--output {output}: use .csv, .jsonl or .parquet")
@@ -69,7 +76,12 @@ def predict_command(
         if path is not None:
             check_output_file(path, what)  # before any work, not after it
     predictor = Predictor(
-        checkpoint, corpus, device=device, batch_size=batch_size, window=window, hop=hop
+        checkpoint,
+        corpus,
+        device=torch_device(device),
+        batch_size=batch_size,
+        window=window,
+        hop=hop,
     )
     files = collect_audio_files(paths, keep_empty=True)
     if all(f.is_dir() for f in files):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from emonet.cli.app import app, fail
+from emonet.cli.app import Quiet, Workers, app, fail
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
@@ -28,22 +28,22 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 def prepare_command(
     corpus: Annotated[str, typer.Argument(help="Registered corpus name (see `emonet corpora`).")],
     source_dir: Annotated[Path, typer.Argument(help="The corpus as distributed (any nesting).")],
-    emoset_dir: Annotated[Path, typer.Argument(help="EmoSet folder to write into.")],
+    emoset_dir: Annotated[
+        Path, typer.Argument(metavar="EMOSET", help="EmoSet folder to write into.")
+    ],
     name: Annotated[
         str | None, typer.Option(help="Name of the corpus inside EmoSet (default: CORPUS).")
     ] = None,
     audio_format: Annotated[
         str, typer.Option("--format", help="Audio format: flac or wav.")
     ] = "flac",
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes for decoding (default: CPU cores).")
-    ] = None,
+    workers: Workers = None,
     strict: Annotated[bool, typer.Option(help="Fail if any source file is skipped.")] = False,
     option: Annotated[
         list[str] | None,
         typer.Option("--option", "-o", help="Parser option key=value (repeatable)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    quiet: Quiet = False,
     wait: Annotated[
         float,
         typer.Option(

@@ -6,19 +6,28 @@ training configuration; tests compare the files with what these functions produc
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from typer.core import TyperArgument
 
 from emonet.cli.app import app
 
 
-def _default(param) -> str:
+def _default(param: Any) -> str:
+    """The default column of a parameter: empty for none, on/off for flags."""
     value = param.default
     if value is None or value == () or (isinstance(param, TyperArgument) and param.required):
         return ""
     if isinstance(value, bool):
         return "on" if value else "off"
     return f"`{value}`"
+
+
+def _usage_name(arg: TyperArgument) -> str:
+    """``NAME``, ``[NAME]`` when optional, ``NAME...`` when it takes several values."""
+    name = arg.display_name_raw + ("..." if arg.nargs != 1 else "")
+    return name if arg.required else f"[{name}]"
 
 
 def cli_markdown() -> str:
@@ -33,14 +42,14 @@ def cli_markdown() -> str:
     ]
     for name, cmd in sorted(group.commands.items()):
         args = [p for p in cmd.params if isinstance(p, TyperArgument)]
-        usage = " ".join(["emonet", name, *(p.name.upper() for p in args), "[OPTIONS]"])
+        usage = " ".join(["emonet", name, *map(_usage_name, args), "[OPTIONS]"])
         lines += [f"## `emonet {name}`", "", (cmd.help or "").strip(), "", f"`{usage}`", ""]
         rows = []
         for p in cmd.params:
-            if p.name == "help":
+            if p.name == "help" or getattr(p, "hidden", False):
                 continue
             if isinstance(p, TyperArgument):
-                what = f"`{p.name.upper()}`"
+                what = f"`{p.display_name_raw}`"
             else:
                 what = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
             text = (getattr(p, "help", None) or "").replace("|", "\\|")

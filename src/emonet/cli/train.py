@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import app
+from emonet.cli.app import Quiet, app
 
 
 @app.command("train")
@@ -20,7 +20,7 @@ def train_command(
     resume: Annotated[
         bool, typer.Option(help="Continue the run in `out` from checkpoints/last.")
     ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train in one of the modes scratch, multi, finetune, last-layer, adapters."""
     import json
