@@ -23,6 +23,21 @@ class ConfigError(EmoNetError, ValueError):
     """A configuration problem; the message names the key (and file)."""
 
 
+class CommaSeparated(str):
+    """Text given on the command line without brackets or quotes (``--set data.corpora=a,b``).
+
+    It stays text for a text key; a list-typed key reads it as items split at the commas, each
+    parsed as YAML and type-checked like the items of ``[a, b]``.
+    """
+
+    def items(self) -> list[Any]:
+        """The comma-separated items, each parsed as YAML (an empty item is None)."""
+        return [yaml.safe_load(item) if item.strip() else None for item in self.split(",")]
+
+
+yaml.SafeDumper.add_representer(CommaSeparated, yaml.SafeDumper.represent_str)
+
+
 def _check(value: Any, tp: Any, key: str) -> Any:
     """Return ``value`` coerced to type ``tp`` (ints to floats, lists), or raise naming ``key``."""
     origin = typing.get_origin(tp)
@@ -31,7 +46,7 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     if origin is Literal:
         if value not in typing.get_args(tp):
             raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
-        return value
+        return str(value) if isinstance(value, CommaSeparated) else value
     if origin in (typing.Union, types.UnionType):
         errors = []
         for arm in typing.get_args(tp):
@@ -45,18 +60,25 @@ def _check(value: Any, tp: Any, key: str) -> Any:
                 errors.append(str(exc))
         raise ConfigError(errors[-1] if errors else f"{key}: must not be null")
     if origin is list:
+        if isinstance(value, CommaSeparated):
+            value = value.items()
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
+            raise ConfigError(f"{key}: expected a list ([a, b] or a,b), got {value!r}")
         (arg,) = typing.get_args(tp)
         return [_check(v, arg, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        args = typing.get_args(tp)
+        if len(args) == 2 and typing.get_origin(args[1]) is list:  # e.g. --set grid.svm=0.1,1
+            return {k: v.items() if isinstance(v, CommaSeparated) else v for k, v in value.items()}
         return dict(value)
     if dataclasses.is_dataclass(tp):
         return build(tp, value, key)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is str and isinstance(value, CommaSeparated):
+        return str(value)
     if tp in (int, float, str, bool):
         if type(value) is not tp:
             raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
@@ -81,7 +103,11 @@ def build(cls: type, data: Any, prefix: str = "") -> Any:
 
 
 def set_key(data: dict, assignment: str) -> None:
-    """Apply one ``a.b.c=value`` override to a nested dict; the value is parsed as YAML."""
+    """Apply one ``a.b.c=value`` override to a nested dict; the value is parsed as YAML.
+
+    Unbracketed, unquoted text is kept as :class:`CommaSeparated`, so that a list-typed key
+    also takes ``a,b`` (as well as ``[a, b]``) and a single ``a`` as ``[a]``.
+    """
     key, sep, raw = assignment.partition("=")
     if not sep or not key:
         raise ConfigError(f"--set expects key=value, got {assignment!r}")
@@ -92,9 +118,12 @@ def set_key(data: dict, assignment: str) -> None:
         if not isinstance(node, dict):
             raise ConfigError(f"{key}: {p} is not a section")
     try:
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{key}: cannot parse value {raw!r} ({exc})") from None
+    if isinstance(value, str) and raw.strip()[:1] not in ("[", "{", '"', "'"):
+        value = CommaSeparated(value)
+    node[parts[-1]] = value
 
 
 def read_yaml(path: str | Path) -> dict:
