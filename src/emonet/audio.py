@@ -15,7 +15,7 @@ import soundfile as sf
 import soxr
 
 from emonet.errors import EmoNetError
-from emonet.locking import temporary_path
+from emonet.files import atomic_path
 
 SAMPLE_RATE = 16_000
 """EmoNet's working sample rate (Hz)."""
@@ -313,10 +313,5 @@ def write(path: str | Path, signal: np.ndarray, sample_rate: int = SAMPLE_RATE) 
         raise AudioError(path, "refusing to write NaN or infinite samples")
     if peak > 1.0:
         signal = signal / peak  # avoid wrap-around in 16-bit; resampling can overshoot a little
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)  # unique per process: concurrent writers never share it
-    try:
+    with atomic_path(path) as tmp:  # unique per process: concurrent writers never share it
         sf.write(str(tmp), signal, sample_rate, format=fmt, subtype="PCM_16")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)

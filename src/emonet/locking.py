@@ -1,4 +1,4 @@
-"""Advisory locks between EmoNet processes, and temporary names no two processes share.
+"""Advisory locks between EmoNet processes.
 
 ``exclusive_lock(path, what)`` guards one thing written by one process at a time (an EmoSet
 corpus during ``emonet prepare``, a training run folder). It uses ``fcntl.flock`` on a lock file,
@@ -13,9 +13,7 @@ import contextlib
 import errno
 import os
 import socket
-import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,16 +33,6 @@ class LockedError(EmoNetError, RuntimeError):
         super().__init__(f"{what} is in use by {who}{after}; try again when it has finished")
 
 
-def temporary_path(path: Path) -> Path:
-    """A hidden sibling of ``path`` for an atomic write-then-rename, unique to this process and call.
-
-    Two processes (or threads) writing the same file never share a temporary name, so neither
-    can rename away or truncate the other's half-written file.
-    """
-    token = f"{os.getpid()}-{threading.get_ident() % 10**6}-{uuid.uuid4().hex[:8]}"
-    return path.with_name(f".{path.name}.{token}.tmp")
-
-
 def _holder(path: Path) -> str | None:
     """What the lock file says about its holder ("pid 123 on host, since 12:00:01"), if anything."""
     try:
@@ -56,7 +44,7 @@ def _holder(path: Path) -> str | None:
 
 def _try_lock(path: Path) -> int | None:
     """Open and lock ``path``; the fd, or None while someone else holds it."""
-    import fcntl  # POSIX only; imported here so that temporary_path works everywhere
+    import fcntl  # POSIX only
 
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -106,4 +94,4 @@ def exclusive_lock(path: str | Path, what: str, wait: float = 0.0) -> Iterator[P
         os.close(fd)
 
 
-__all__ = ["LockedError", "exclusive_lock", "temporary_path"]
+__all__ = ["LockedError", "exclusive_lock"]

@@ -24,7 +24,8 @@ from emonet.corpora import audformat_db, csv_table
 from emonet.corpora import prepare as prepare_module
 from emonet.corpora.emoset import EmoSetError, check_emoset, open_corpus, open_emoset
 from emonet.corpora.prepare import PrepareError, prepare
-from emonet.locking import LockedError, exclusive_lock, temporary_path
+from emonet.files import temporary_path
+from emonet.locking import LockedError, exclusive_lock
 
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
 

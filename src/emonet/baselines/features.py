@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from emonet import audio
 from emonet.errors import EmoNetError
+from emonet.files import atomic_path, write_json, write_table
 
 CACHE_VERSION = 1
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
@@ -213,18 +213,11 @@ def _write_cache(folder: Path, index: dict, values: np.ndarray, failed: list[dic
     folder.mkdir(parents=True, exist_ok=True)
     token = hashlib.sha256(values.tobytes()).hexdigest()[:16]
     name = f"features-{token}.npy"
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
+    with atomic_path(folder / name) as tmp, open(tmp, "wb") as f:
         np.save(f, values, allow_pickle=False)
-    tmp.replace(folder / name)
     index["matrix"] = name
-    frame = pd.DataFrame(failed, columns=["file", "error"])
-    tmp_csv = folder / f".failed.csv.{os.getpid()}.tmp"
-    frame.to_csv(tmp_csv, index=False)
-    tmp_csv.replace(folder / "failed.csv")
-    tmp_json = folder / f".index.json.{os.getpid()}.tmp"
-    tmp_json.write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
-    tmp_json.replace(folder / "index.json")
+    write_table(folder / "failed.csv", pd.DataFrame(failed, columns=["file", "error"]))
+    write_json(folder / "index.json", index)
     for old in folder.glob("features-*.npy"):
         if old.name != name:
             old.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ import pandas as pd
 from emonet import audio
 from emonet.corpora.base import PARTITIONS, inside
 from emonet.errors import EmoNetError
-from emonet.locking import temporary_path
+from emonet.files import write_json, write_table
 
 FORMAT_VERSION = 1
 FIRST_COLUMNS = ("file", "label", "speaker")
@@ -94,20 +94,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename, so readers never see half a file."""
-    tmp = temporary_path(path)
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def write_table(path: Path, frame: pd.DataFrame) -> None:
-    """Write a CSV atomically (UTF-8, no index)."""
-    tmp = temporary_path(path)
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_corpus_tables(
     folder: Path, table: pd.DataFrame, skipped: pd.DataFrame, info: CorpusInfo
 ) -> None:
@@ -117,7 +103,7 @@ def write_corpus_tables(
         write_table(folder / f"{part}.csv", rows.reset_index(drop=True))
     write_table(folder / "skipped.csv", skipped.loc[:, list(SKIPPED_COLUMNS)])
     info.checksums = {name: sha256_file(folder / name) for name in TABLES}
-    write_json_atomic(folder / "corpus.json", asdict(info))
+    write_json(folder / "corpus.json", asdict(info))
 
 
 def publish(staging: Path, final: Path) -> None:

@@ -36,6 +36,7 @@ from emonet.corpora.emoset import (
 from emonet.corpora.registry import get_corpus
 from emonet.corpora.splits import make_split
 from emonet.errors import EmoNetError
+from emonet.files import TEMPORARY_GLOB
 from emonet.locking import exclusive_lock
 
 AUDIO_FORMATS = ("flac", "wav")
@@ -241,7 +242,7 @@ def _build(
     if staging.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
         shutil.rmtree(staging)  # left by a run with other inputs: start over
     staging.mkdir(parents=True, exist_ok=True)
-    for leftover in staging.rglob(".*.tmp"):  # half-written by a run that was killed
+    for leftover in staging.rglob(TEMPORARY_GLOB):  # half-written by a run that was killed
         leftover.unlink()
     stamp.write_text(fingerprint)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from rich import get_console
 from rich.progress import Progress
 
 from emonet import audio
+from emonet.files import atomic_path, write_json
 
 
 class AudioCache:
@@ -75,13 +75,9 @@ class AudioCache:
         off = np.asarray(offsets, dtype=np.int64)
         if cache_file is None:
             return cls(data, off)
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-        data.tofile(tmp)
-        tmp.replace(cache_file)
-        meta_tmp = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
-        meta_tmp.write_text(json.dumps({"key": key, "offsets": off.tolist()}))
-        meta_tmp.replace(meta)
+        with atomic_path(cache_file) as tmp:
+            data.tofile(tmp)
+        write_json(meta, {"key": key, "offsets": off.tolist()})
         return cls(np.memmap(cache_file, dtype=np.float32, mode="r"), off)
 
 

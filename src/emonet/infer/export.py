@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from emonet.errors import EmoNetError
+from emonet.files import atomic_path
 
 if TYPE_CHECKING:
     from emonet.model import EmoNet
@@ -131,7 +132,6 @@ def export_onnx(
     lengths = torch.tensor([example.shape[1], example.shape[1] - sr // 2])
     batch = torch.export.Dim("batch", min=1)
     samples = torch.export.Dim("samples", min=1)
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         with _quiet(), torch.no_grad():
             program = torch.onnx.export(
@@ -153,8 +153,8 @@ def export_onnx(
     for key, value in export_metadata(model, corpus).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
-    onnx.save_model(proto, str(tmp))
-    try:
+    with atomic_path(out) as tmp:  # only a checked model reaches ``out``
+        onnx.save_model(proto, str(tmp))
         if verify:
             onnx.checker.check_model(str(tmp), full_check=True)
             if verify_signals is None:
@@ -172,9 +172,6 @@ def export_onnx(
                 raise ExportError(
                     f"{out}: onnxruntime differs from PyTorch by {diff:.2e} (> {tolerance:g})"
                 )
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import torch
 
 from emonet.errors import EmoNetError
+from emonet.files import atomic_path, write_text
 from emonet.model.emonet import ARCHITECTURE, EmoNet
 from emonet.model.registry import config_from_dict
 
@@ -105,16 +105,6 @@ def _check_finite(weights: Path, tensors: Mapping[str, torch.Tensor]) -> None:
             )
 
 
-def _replace_atomically(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def checkpoint_config(
     model: EmoNet, extra: dict | None = None, digest: str | None = None
 ) -> dict[str, Any]:
@@ -155,8 +145,9 @@ def save_checkpoint(model: EmoNet, folder: str | Path, extra: dict | None = None
     data = save(tensors, header)
     meta = checkpoint_config(model, extra, weights_file_sha256(data))
     text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
-    _replace_atomically(folder / WEIGHTS_FILE, lambda p: p.write_bytes(data))
-    _replace_atomically(folder / CONFIG_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    with atomic_path(folder / WEIGHTS_FILE) as tmp:
+        tmp.write_bytes(data)
+    write_text(folder / CONFIG_FILE, text)
     return folder
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.errors import UnknownNameError
+from emonet.files import write_text
 from emonet.model.emonet import TRANSFER_MODES
 from emonet.model.registry import model_config
 
@@ -244,10 +245,7 @@ def to_dict(config: TrainConfig) -> dict:
 
 def dump_config(config: TrainConfig, path: str | Path) -> None:
     """Write the resolved configuration as YAML, atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
 
 
 def describe(cls: type = TrainConfig, prefix: str = "") -> list[tuple[str, str, str, str]]:

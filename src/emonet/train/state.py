@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from emonet.errors import EmoNetError
+from emonet.files import atomic_path
 
 
 class TrainingError(EmoNetError, RuntimeError):
@@ -83,12 +84,10 @@ class MetricsLog:
             return
         with open(self.path, newline="") as f:
             rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epoch]
-        tmp = self.path.with_name(".metrics.csv.tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=self.COLUMNS)
             w.writeheader()
             w.writerows(rows)
-        tmp.replace(self.path)
 
     def log(self, row: dict[str, Any]) -> None:
         if not self.enabled:
