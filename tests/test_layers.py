@@ -19,7 +19,7 @@ SRC = REPO / "src"
 
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),  # the error family; imports nothing from EmoNet
-    ("locking", "runtime", "config", "__version__"),  # helpers that know no audio or model
+    ("locking", "runtime", "config", "files", "__version__"),  # helpers: no audio, no model
     ("audio",),
     ("corpora", "demo_data"),  # demo_data writes toy corpus sources, like a corpus on disk
     ("data",),
