@@ -66,7 +66,7 @@ def test_large_devel_test_gap_with_small_n_is_pointed_out():
     assert note is not None
     assert "devel UAR 0.933 vs test 0.400" in note and "n = 15 devel, 15 test" in note
     assert "chosen on devel" in note and "optimistic" in note
-    assert "one item moves UAR by up to 0.067" in note and "beyond noise" in note
+    assert "one item moves UAR by up to 0.067" in note and "likely more than noise" in note
     # the same gap can be noise on tiny partitions; small gaps are not pointed out
     tiny_d = Scored(0.75, (2, 2), (1.0, 0.5))
     tiny_t = Scored(0.5, (2, 2), (0.5, 0.5))
@@ -205,7 +205,7 @@ def test_curves_have_legends_on_every_panel_and_stage_lines():
     loss_texts = [t.get_text() for t in loss.get_legend().get_texts()]
     assert "training (solid)" in loss_texts and "devel (dashed)" in loss_texts
     uar_texts = [t.get_text() for t in uar.get_legend().get_texts()]
-    assert "chance 0.250" in uar_texts and "chance 0.333" in uar_texts
+    assert "chance 0.250 (toy-en)" in uar_texts and "chance 0.333 (toy-de)" in uar_texts
 
 
 def test_single_stage_runs_get_no_stage_lines_but_keep_legends(tmp_path):

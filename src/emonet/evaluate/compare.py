@@ -260,8 +260,10 @@ def agreement(rows: list[CorpusComparison], alpha: float, names: tuple[str, str]
                 "lopsided (an accuracy-type difference), but the class-balanced ΔUAR is "
                 "uncertain, e.g. because the gains sit in large classes that UAR weighs less."
             )
+        elif sig_raw:
+            text += f" They agree: {b} is {'better' if r.delta > 0 else 'worse'}."
         else:
-            text += " They agree."
+            text += " They agree: no difference is shown at this size."
         if sig_raw and not sig_holm:
             text += (
                 f" McNemar is significant before but not after the Holm adjustment over "

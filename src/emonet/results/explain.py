@@ -143,17 +143,18 @@ def devel_test_note(corpus: str, devel: Scored, test: Scored, gap: float = GAP) 
         why = " Test above devel is no merit of the model: it is noise or easier test speakers."
     small = min(devel.n, test.n)
     size = (
-        f" With n = {small} items one item moves UAR by up to "
+        f" With {small} items in the smaller partition one item moves UAR by up to "
         f"{max(devel.step, test.step):.3f}, and sampling noise alone can put the two about "
-        f"±{noise:.2f} apart (95 %)"
+        f"±{noise:.2f} apart (95 %, rough)"
     )
     if abs(diff) > noise:
         size += (
-            ", less than this gap: beyond noise, the devel-selected model does not carry over "
-            "to the test speakers (too few items to select on, or partitions that differ)."
+            ", less than this gap: it is likely more than noise (the devel-selected model "
+            "carries over less well to the test speakers, or the partitions differ)."
         )
     else:
-        size += ": the gap is within noise, and both numbers are too uncertain to rank models."
+        size += ": the gap is within noise; at these sizes neither number is precise enough to "
+        size += "tell close models apart."
     return head + why + size
 
 

@@ -115,12 +115,21 @@ def curves_figure(
             ax1.plot(rows["epoch"], rows["devel_loss"], color=colour, linestyle="--")
         if "devel_uar" in rows and rows["devel_uar"].notna().any():
             ax2.plot(rows["epoch"], rows["devel_uar"], color=colour, marker=".", label=str(corpus))
-    for level in sorted({round(v, 6) for v in (chance or {}).values()}):
-        ax2.axhline(level, color="grey", linestyle="--", linewidth=1, label=f"chance {level:.3f}")
+    colour_of = {str(c): colours[k % len(colours)]
+                 for k, c in enumerate(metrics["corpus"].drop_duplicates())}  # fmt: skip
+    levels: dict[float, list[str]] = {}
+    for corpus, level in (chance or {}).items():
+        levels.setdefault(round(float(level), 6), []).append(str(corpus))
+    for level, corpora in sorted(levels.items()):
+        colour = colour_of.get(corpora[0], "grey") if len(corpora) == 1 else "grey"
+        ax2.axhline(level, color=colour, linestyle="--", linewidth=1,
+                    label=f"chance {level:.3f} ({', '.join(corpora)})")  # fmt: skip
     for ax in (ax1, ax2):
         for i, x in enumerate(stage_boundaries(metrics)):
             ax.axvline(x, color="black", linestyle=":", linewidth=1,
                        label="stage boundary" if i == 0 else None)  # fmt: skip
+            ax.text(x, 1.0, f"stage {i + 2}", transform=ax.get_xaxis_transform(),
+                    fontsize=7, va="bottom", ha="center")  # fmt: skip
     handles, labels = ax1.get_legend_handles_labels()
     handles.append(Line2D([], [], color="black"))
     labels.append("training (solid)")
