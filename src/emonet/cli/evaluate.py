@@ -49,7 +49,16 @@ def evaluate_command(
             where = resolve(target)
         out = (where.run or where.checkpoint) / "eval"
     parts = tuple(partition or ("devel", "test"))
-    results = evaluate(target, emoset, corpus or None, parts, out, batch_size, not quiet, device)
+    results = evaluate(
+        target,
+        emoset,
+        corpus or None,
+        parts,
+        out,
+        batch_size,
+        show_progress=not quiet,
+        device=device,
+    )
     for c, per in results.items():
         for part, m in per.items():
             typer.echo(

@@ -56,7 +56,8 @@ def cross_corpus_command(
     label_map: Annotated[
         Path | None,
         typer.Option(
-            help="YAML {corpus: {label: shared emotion or null}} overriding the defaults."
+            help="YAML file mapping each corpus's labels to shared emotions (or null), "
+            "overriding the defaults."
         ),
     ] = None,
     out: Annotated[
