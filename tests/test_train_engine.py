@@ -88,15 +88,18 @@ def steps_of(run: Path) -> pd.DataFrame:
     ("name", "where"),
     [
         ("cosine", "mid-epoch"),
+        ("cosine-augmented", "mid-epoch, with SpecAugment, mixup and random gain"),
         ("reference-max-epochs", "inside a stage"),
         ("reference-patience", "right after a stage switch"),
     ],
 )
 def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
     """Killed mid-epoch (cosine), inside a stage, or one step after a switch (reference)."""
-    if name == "cosine":
+    if name.startswith("cosine"):
         cfg = base(real_emoset, tmp_path / "a", data__limit=96, optim__max_epochs=3,
                    engine__threads=1)  # fmt: skip
+        if name == "cosine-augmented":
+            cfg["augment"] = {"freq_masks": 2, "time_masks": 2, "mixup": 0.4, "gain_db": 6.0}
     elif name == "reference-max-epochs":
         cfg = reference(real_emoset, tmp_path / "a")
     else:  # every epoch after the first is "no gain": stages end by patience after 2 epochs
@@ -104,7 +107,7 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
     straight = train(config_from_dict(cfg), show_progress=False)
     epochs = steps_of(straight)
     per_epoch = int(epochs["step"].iloc[0])
-    if name == "cosine":
+    if name.startswith("cosine"):
         kill_at = per_epoch + per_epoch // 2
     elif name == "reference-max-epochs":
         assert list(epochs["stage"]) == [1, 1, 2, 2, 3, 3]

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emonet.model.adapters import AdapterConv2d, check_corpus_name
+from emonet.model.augment import SpecAugment
 from emonet.model.frontend import FrontendConfig, LogMel, frames_of_seconds
 from emonet.model.heads import AttentionPool, AvgPool, Classifier, Head
 from emonet.model.resnet import WideResNet
@@ -114,6 +115,8 @@ class EmoNet(nn.Module):
         self.name = name
         c = self.config
         self.frontend = LogMel(c.frontend)
+        self.spec_augment: SpecAugment | None = None
+        """Training-only log-mel masks (set by the training configuration; no weights)."""
         self.backbone = WideResNet(
             c.filters,
             c.widen,
@@ -337,6 +340,8 @@ class EmoNet(nn.Module):
         if self.config.head == "avgpool":
             waves = self._fit_window(waves)
         spec, frame_lengths = self.frontend(waves, lengths)
+        if self.spec_augment is not None:
+            spec = self.spec_augment(spec)  # acts in training mode only
         weight = self.backbone.stem.conv.weight
         if weight.dtype != spec.dtype and not torch.is_autocast_enabled(spec.device.type):
             spec = spec.to(weight.dtype)  # a model converted with .half(), .bfloat16(), …

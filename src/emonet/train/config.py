@@ -103,6 +103,24 @@ class LossConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Data augmentation, each off by default (the reference has none)."""
+
+    freq_masks: int = 0
+    """SpecAugment: frequency masks per training crop, on the log-mel inside the model."""
+    freq_mask_width: int = 16
+    """Widest frequency mask, in mel bins."""
+    time_masks: int = 0
+    """SpecAugment: time masks per training crop."""
+    time_mask_width: int = 20
+    """Widest time mask, in frames (hop 512 at 16 kHz: 32 ms per frame)."""
+    mixup: float = 0.0
+    """Mixup within the batch (one corpus per batch): Beta(a, a) with this a; 0 turns it off."""
+    gain_db: float = 0.0
+    """Random gain per crop, uniform in +-gain_db decibels; 0 turns it off."""
+
+
+@dataclass
 class MultiConfig:
     """Multi-corpus training: which corpus each step draws a batch from."""
 
@@ -163,6 +181,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     multi: MultiConfig = field(default_factory=MultiConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def model_overrides(self) -> dict[str, Any]:
@@ -198,6 +217,9 @@ class TrainConfig:
         ):
             if value <= 0:
                 raise ConfigError(f"{key}: must be positive, got {value}")
+        for key, value in dataclasses.asdict(self.augment).items():
+            if value < 0:
+                raise ConfigError(f"augment.{key}: must be >= 0, got {value}")
         if self.data.batch_size % (self.engine.devices * self.engine.num_nodes):
             raise ConfigError("data.batch_size: must be divisible by devices × nodes")
         if len(set(self.data.corpora)) != len(self.data.corpora):

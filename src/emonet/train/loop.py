@@ -35,6 +35,7 @@ from emonet.locking import exclusive_lock
 from emonet.model import EmoNet, load_checkpoint
 from emonet.model.scoring import predict_dataset
 from emonet.results.metrics import uar
+from emonet.train.augment import BatchAugment
 from emonet.train.config import TrainConfig
 from emonet.train.run_folder import RunFolder
 from emonet.train.schedule import Schedule
@@ -156,6 +157,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
     bar = show_progress and rank0 and console.is_terminal
     progress = Progress(*columns, disable=not bar, console=console)
     clock = _Clock(schedule)
+    augment = BatchAugment(cfg.augment) if cfg.augment.gain_db or cfg.augment.mixup else None
     with progress:
         while not state.finished:
             t0 = time.perf_counter()
@@ -179,7 +181,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
             first_step = state.step
             stats = run_epoch(
                 fabric, model, net, optimizer, data, plan, schedule, state, cfg.seed,
-                partial(progress.advance, task),
+                partial(progress.advance, task), augment,
             ).read(fabric)  # fmt: skip
             progress.remove_task(task)
             if stats.first_bad is not None:

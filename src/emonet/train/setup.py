@@ -16,6 +16,7 @@ from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.data.feeder import CropFeeder
 from emonet.model import EmoNet, create_model, load_checkpoint
 from emonet.runtime import keep_freed_memory
+from emonet.train.augment import set_spec_augment
 from emonet.train.config import ConfigError, TrainConfig
 from emonet.train.losses import balanced_class_weights, make_loss
 
@@ -110,6 +111,7 @@ def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
     model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
     if not cfg.engine.channels_last:
         model.to(memory_format=torch.contiguous_format)
+    set_spec_augment(model, cfg.augment)
     return model
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from emonet.model import EmoNet
+from emonet.train.augment import Batch, BatchAugment
 from emonet.train.schedule import Schedule
 from emonet.train.setup import CorpusData
 from emonet.train.state import RunState
@@ -41,12 +42,13 @@ def run_epoch(
     state: RunState,
     seed: int,
     advance=lambda: None,
+    augment: BatchAugment | None = None,
 ) -> EpochTotals:
     """Take the steps of ``plan`` (this process's share of each batch); advances ``state.step``.
 
     Item indices go to the device once; each step is a gather, a forward/backward and an update
-    with no host synchronisation (the totals stay on the device until read). Dropout is seeded
-    from ``(seed, epoch, rank)``.
+    with no host synchronisation (the totals stay on the device until read). Dropout and
+    augmentation are seeded from ``(seed, epoch, rank)``.
     """
     world, rank = fabric.world_size, fabric.global_rank
     device = next(net.parameters()).device  # fabric put the model there; everything follows
@@ -73,13 +75,13 @@ def run_epoch(
         waves, lengths, labels = (t.to(device, non_blocking=True) for t in c.train.batch(idx))
         if not c.train.padded(mine[i]):
             lengths = None  # no padding to mask: the same numbers, fewer operations
+        batch = augment(waves, lengths, labels) if augment else Batch(waves, lengths, labels)
         wait += time.perf_counter() - t_data
         if schedule.optim.schedule == "cosine":
             set_lr(optimizer, schedule.lr(state))
         loss, finite = train_step(
-            fabric, model, net, optimizer, c.loss, waves, lengths, labels, corpus, clip,
-            check_grads,
-        )  # fmt: skip
+            fabric, model, net, optimizer, c.loss, batch, corpus, clip, check_grads
+        )
         k = names.index(corpus)
         loss_sums[k] += loss * len(labels)
         counts[k] += len(labels)
@@ -124,9 +126,7 @@ def train_step(
     net: EmoNet,
     optimizer: torch.optim.Optimizer,
     loss_fn: torch.nn.Module,
-    waves: torch.Tensor,
-    lengths: torch.Tensor,
-    labels: torch.Tensor,
+    batch: Batch,
     corpus: str,
     clip: float | None = None,
     check_grads: bool = True,
@@ -136,8 +136,8 @@ def train_step(
     Gradients of the other corpora's parameters are dropped (no momentum or decay on them).
     Under 16-mixed, the gradient scaler unscales and skips non-finite steps itself.
     """
-    logits = model(waves, lengths, corpus=corpus)
-    loss = loss_fn(logits.float(), labels)
+    logits = model(batch.waves, batch.lengths, corpus=corpus)
+    loss = batch.loss(loss_fn, logits.float())
     optimizer.zero_grad(set_to_none=True)
     fabric.backward(loss)
     net.drop_other_corpus_grads(corpus)
