@@ -24,7 +24,7 @@ from emonet.cli.reference import cli_markdown, config_markdown
 
 GUIDE = ["README.md", "docs/install.md", "docs/emoset.md", "docs/training.md", "docs/model.md",
          "docs/evaluation.md", "docs/baselines.md", "docs/inference.md", "docs/api.md",
-         "docs/reliability.md"]  # fmt: skip
+         "docs/reliability.md", "docs/architecture.md"]  # fmt: skip
 SHRINK_TRAIN = ["model.name=emonet-tiny", "optim.max_epochs=2", "data.limit=48",
                 "data.window=2.0", "data.batch_size=16", "multi.steps_per_epoch=2",
                 "optim.lr_stages=[0.01]"]  # fmt: skip
