@@ -8,6 +8,7 @@ this module knows none of them, so every layer above it can use it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import fields
@@ -36,6 +37,9 @@ class CommaSeparated(str):
 
 
 yaml.SafeDumper.add_representer(CommaSeparated, yaml.SafeDumper.represent_str)
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _check(value: Any, tp: Any, key: str) -> Any:
@@ -69,14 +73,14 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        args = typing.get_args(tp)
-        if len(args) == 2 and typing.get_origin(args[1]) is list:  # e.g. --set grid.svm=0.1,1
-            return {k: v.items() if isinstance(v, CommaSeparated) else v for k, v in value.items()}
-        return dict(value)
+        kt, vt = typing.get_args(tp) or (Any, Any)
+        return {_check(k, kt, key): _check(v, vt, f"{key}.{k}") for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         return build(tp, value, key)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)  # YAML 1.1 reads 1e-3 (no dot) as text
     if tp is str and isinstance(value, CommaSeparated):
         return str(value)
     if tp in (int, float, str, bool):
