@@ -41,7 +41,7 @@ def prepare_command(
     strict: Annotated[bool, typer.Option(help="Fail if any source file is skipped.")] = False,
     option: Annotated[
         list[str] | None,
-        typer.Option("--option", "-o", help="Parser option key=value (repeatable)."),
+        typer.Option("--option", help="Parser option key=value (repeatable)."),
     ] = None,
     quiet: Quiet = False,
     wait: Annotated[
