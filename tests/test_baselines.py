@@ -85,6 +85,44 @@ def test_baselines_beat_chance_on_emodb_and_choose_c_on_devel(runs, emoset):
     assert "| emodb | eGeMAPSv02 | svm |" in report and "C=0.001" in report
 
 
+def test_one_report_per_folder_with_the_table_on_top(runs, emoset):
+    cfg, _ = runs
+    corpus = open_corpus(emoset / "emodb")
+    n = {p: len(corpus.partition(p)) for p in ("devel", "test")}
+    grid = len(CLASSIFIERS["svm"].grid)
+    assert grid == len(CLASSIFIERS["logreg"].grid)
+    out = Path(cfg.out)
+    assert sorted(p.name for p in out.glob("*.md")) == ["report.md"]
+    report = (out / "report.md").read_text()
+    sections = re.findall(r"^## (.+)$", report, flags=re.M)
+    assert sections[:2] == ["Results", "What the numbers mean"]
+    assert f"emodb: devel n = {n['devel']}, test n = {n['test']} items in 7 classes" in report
+    assert "chance UAR 1/7 = 0.143" in report and f"C was chosen among {grid} values" in report
+    for run in ("eGeMAPSv02-svm", "eGeMAPSv02-logreg"):
+        assert sorted(p.name for p in (out / run).rglob("*.md")) == ["report.md"]
+
+
+def test_run_report_explains_partition_n_chance_and_the_devel_choice(runs, emoset):
+    _, result = runs
+    corpus = open_corpus(emoset / "emodb")
+    n = {p: len(corpus.partition(p)) for p in ("devel", "test")}
+    for row in result["results"]:
+        report = (Path(row["run"]) / "eval" / "report.md").read_text()
+        meaning = report.split("## What the numbers mean")[1].split("\n## ")[0]
+        grid = len(CLASSIFIERS[row["classifier"]].grid)
+        assert f"C was chosen among {grid} values by the devel UAR" in meaning
+        assert "Devel scores are therefore optimistic" in meaning
+        assert "test UAR is the estimate for new speakers" in meaning
+        assert "emodb: devel is EmoSet's own devel partition." in meaning
+        for part in ("devel", "test"):
+            metrics = json.loads(
+                (Path(row["run"]) / "eval/emodb" / part / "metrics.json").read_text()
+            )
+            assert f"emodb, {part}: UAR {metrics['uar']:.3f} on n = {n[part]} items" in meaning
+        assert meaning.count("chance UAR 1/7 = 0.143") == 2
+        assert "| chance UAR |" in report and "| 0.143 |" in report
+
+
 def test_cached_features_equal_direct_opensmile(runs, emoset, tmp_path):
     import opensmile
 
@@ -172,6 +210,9 @@ def test_broken_file_is_reported_and_the_rest_continues(emoset, tmp_path, capsys
     assert len(test) == 19 and broken not in set(test["file"])
     assert len(pd.read_csv(folder / "devel" / "predictions.csv")) == 20
     assert result["results"][0]["failed_files"] == 1
+    report = (folder.parent / "report.md").read_text()
+    assert "emodb: 1 file failed feature extraction and is not scored" in report
+    assert "emodb, test: UAR" in report and "on n = 19 items" in report
     err = capsys.readouterr().err
     assert "1 of 60 files failed" in " ".join(err.split()) and broken in err
     cached = pd.read_csv(cfg.cache_dir("emodb", "eGeMAPSv02") / "failed.csv")
@@ -243,7 +284,14 @@ def test_cli_and_compare_on_two_baseline_runs(runs, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "| emodb | eGeMAPSv02 | svm |" in proc.stdout
-    assert "emonet baseline" in (out / "report.md").read_text()
+    assert sorted(p.name for p in out.glob("*.md")) == ["report.md"]
+    report = (out / "report.md").read_text()
+    assert "emonet baseline" in report and "| emodb | eGeMAPSv02 | svm |" in report
+    # refit: devel is scored by a classifier trained on it, and the reports say so
+    assert "no devel–test gaps are judged" in report
+    run_report = (out / "eGeMAPSv02-svm/eval/report.md").read_text()
+    assert "retrained on train + devel" in run_report and "optimistic" not in run_report
+    assert "emodb, devel (items the classifier was trained on): UAR" in run_report
     metrics = json.loads((out / "eGeMAPSv02-svm/eval/emodb/test/metrics.json").read_text())
     assert metrics["refit_on_train_devel"] is True and metrics["features"]["extracted"] == 0
     run_a, run_b = Path(cfg.out) / "eGeMAPSv02-svm", Path(cfg.out) / "eGeMAPSv02-logreg"

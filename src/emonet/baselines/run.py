@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from emonet.baselines.classifiers import (
 from emonet.baselines.features import FEATURE_SETS, Features, corpus_features, known_feature_sets
 from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, open_emoset, subset
+from emonet.results.explain import Scored, bullets, describe, devel_test_note
 from emonet.results.metrics import classification_metrics, uar
 from emonet.results.plots import confusion_png
 from emonet.results.predictions import (
@@ -301,6 +303,7 @@ def run_one(
     fingerprint = _fingerprint(cfg, classifier, feats, parts)
     done = folder / "baseline.json"
     if done.is_file() and json.loads(done.read_text()).get("fingerprint") == fingerprint:
+        summarise_run(run)  # cheap; brings a report of an earlier version up to date
         return run
 
     ok = set(feats.files)
@@ -401,12 +404,13 @@ def summarise_run(run: Path) -> dict:
         results.setdefault(corpus, {})[part] = m
         cx = m["complexity"]
         rows.append(
-            [corpus, part, m["n"], m["uar"], m["accuracy"], m["macro_f1"],
-             f"{cx['parameter']}={cx['chosen']:g}", m["failed_files"]]
+            [corpus, part, m["n"], m["uar"], Scored.from_metrics(m).chance, m["accuracy"],
+             m["macro_f1"], f"{cx['parameter']}={cx['chosen']:g}", m["failed_files"]]
         )  # fmt: skip
         plots.append(f"![{corpus} {part}]({path.parent.relative_to(ev).as_posix()}/confusion.png)")
     write_json(ev / "metrics.json", {"run": str(run), "results": results})
-    headers = ["corpus", "partition", "n", "UAR", "accuracy", "macro-F1", "chosen", "failed"]
+    headers = ["corpus", "partition", "n", "UAR", "chance UAR", "accuracy", "macro-F1", "chosen",
+               "failed"]  # fmt: skip
     write_report(
         ev / "report.md",
         f"Baseline evaluation of {run}",
@@ -417,10 +421,88 @@ def summarise_run(run: Path) -> dict:
                 "was chosen on devel UAR (see each metrics.json for the grid).",
             ),
             ("Scores", md_table(headers, rows)),
+            ("What the numbers mean", meaning(results)),
             ("Confusion matrices", "\n\n".join(plots)),
         ],
     )
     return results
+
+
+def choice_note(parameter: str, values: int, refit: bool) -> str:
+    """Which partition chose a baseline's complexity and what that makes of devel and test."""
+    text = (
+        f"The complexity {parameter} was chosen among {values} values by the devel UAR of "
+        "classifiers trained on train only (the grid is in each metrics.json)."
+    )
+    if refit:
+        text += (
+            f" The classifier was then retrained on train + devel at that {parameter}: its devel "
+            "scores are on items it was trained on and estimate nothing; the devel UAR that "
+            f"chose {parameter} is the grid's."
+        )
+    else:
+        text += (
+            f" Devel scores are therefore optimistic (the best of {values} classifiers on these "
+            "very items)."
+        )
+    return (
+        text + " Test items took part in no choice, so test UAR is the estimate for new speakers."
+    )
+
+
+def gap_note(label: str, parameter: str, devel: Scored, test: Scored) -> str | None:
+    """:func:`~emonet.results.explain.devel_test_note` worded for a complexity chosen on devel."""
+    note = devel_test_note(label, devel, test)
+    # the shared wording speaks of a checkpoint; a baseline chose its complexity on devel
+    return note and note.replace(
+        "The checkpoint was chosen on devel", f"{parameter} was chosen on devel"
+    )
+
+
+def devel_origin(protocol: str) -> str:
+    """How devel came about, as a clause (from :attr:`Partitions.devel_protocol`)."""
+    return (
+        "devel is EmoSet's own devel partition"
+        if protocol == "EmoSet devel partition"
+        else protocol
+    )
+
+
+def meaning(results: Mapping[str, Mapping[str, Mapping]]) -> str:
+    """What a baseline run's numbers mean, from its ``{corpus: {partition: metrics}}``.
+
+    Which partition chose the complexity, how devel came about, n, chance level and one item's
+    weight per corpus and partition, and a warning where devel and test UAR differ by a lot.
+    """
+    order = {"devel": 0, "test": 1}
+    settings = {}
+    for c, per in results.items():
+        m = next(iter(per.values()))
+        cx = m["complexity"]
+        settings[c] = (cx["parameter"], len(cx["grid"]), bool(m["refit_on_train_devel"]))
+    if len(set(settings.values())) == 1:
+        lines = [choice_note(*next(iter(settings.values())))]
+    else:
+        lines = [f"{c}: {choice_note(*s)}" for c, s in settings.items()]
+    for c, per in results.items():
+        m = next(iter(per.values()))
+        lines.append(f"{c}: {devel_origin(m['devel_protocol'])}.")
+        if k := m["failed_files"]:
+            lines.append(
+                f"{c}: {k} file{'s' if k > 1 else ''} failed feature extraction and "
+                f"{'are' if k > 1 else 'is'} not scored (eval/{c}/failed.csv)."
+            )
+        for p in sorted(per, key=lambda p: order.get(p, 2)):
+            trained_on = p == "devel" and settings[c][2]
+            label = f"{c}, {p}" + (" (items the classifier was trained on)" if trained_on else "")
+            lines.append(describe(label, Scored.from_metrics(per[p])))
+    gaps = [
+        gap_note(c, settings[c][0], Scored.from_metrics(per["devel"]),
+                 Scored.from_metrics(per["test"]))
+        for c, per in results.items()
+        if "devel" in per and "test" in per and not settings[c][2]
+    ]  # fmt: skip
+    return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")
 
 
 # --------------------------------------------------------------------------- all runs
@@ -429,8 +511,9 @@ def summarise_run(run: Path) -> dict:
 def run_baseline(cfg: BaselineConfig, show_progress: bool = True, command: str = "") -> dict:
     """Every corpus × feature set × classifier; writes ``<out>/report.md`` and ``results.json``.
 
-    Returns ``{"runs": {run name: folder}, "results": [row per corpus, feature set and
-    classifier with chosen complexity, devel and test UAR]}``.
+    Returns ``{"config": …, "runs": {run name: folder}, "results": [row per corpus, feature set
+    and classifier with chosen complexity, devel and test UAR]}``; :func:`results_table` turns
+    the rows into the table at the top of the report.
     """
     cfg.validate()
     sets = open_emoset(cfg.emoset)
@@ -474,15 +557,62 @@ def run_baseline(cfg: BaselineConfig, show_progress: bool = True, command: str =
     return result
 
 
-def _write_report(cfg: BaselineConfig, results: list[dict], out: Path, command: str) -> None:
+def results_table(results: list[dict]) -> str:
+    """The markdown table of :func:`run_baseline`'s result rows (the top of its report)."""
     headers = ["corpus", "features", "classifier", "chosen", "devel UAR", "test UAR", "failed"]
     rows = [
         [r["corpus"], r["feature_set"], r["classifier"], f"{r['parameter']}={r['chosen']:g}",
          r["devel_uar"], r["test_uar"], r["failed_files"]]
         for r in results
     ]  # fmt: skip
-    table = md_table(headers, rows)
-    atomic_write_text(out / "results.md", table)
+    return md_table(headers, rows)
+
+
+def _scored(row: dict, partition: str) -> Scored | None:
+    path = Path(row["run"]) / "eval" / row["corpus"] / partition / "metrics.json"
+    return Scored.from_metrics(json.loads(path.read_text())) if path.is_file() else None
+
+
+def results_meaning(cfg: BaselineConfig, results: list[dict]) -> str:
+    """What the table of all runs means: how devel came in, n and chance per corpus, gaps."""
+    settings = {c: (get_classifier(c).parameter, len(cfg.grid_of(c))) for c in cfg.classifiers}
+    if len(set(settings.values())) == 1:
+        lines = [choice_note(*next(iter(settings.values())), cfg.refit)]
+    else:
+        lines = [f"{c}: {choice_note(*s, cfg.refit)}" for c, s in settings.items()]
+    lines[-1] += " The devel UAR column is that of the chosen value."
+    if cfg.refit:
+        lines.append(
+            "With refit, devel UAR (train-only classifier) and test UAR (retrained classifier) "
+            "come from different classifiers, so no devel–test gaps are judged here."
+        )
+    for corpus in dict.fromkeys(r["corpus"] for r in results):
+        first = next(r for r in results if r["corpus"] == corpus)
+        parts = {p: _scored(first, p) for p in ("devel", "test")}
+        sized = [f"{p} n = {s.n}" for p, s in parts.items() if s is not None and s.n]
+        if not sized:
+            continue
+        some = next(s for s in parts.values() if s is not None and s.n)
+        steps = " / ".join(f"{s.step:.3f} ({p})" for p, s in parts.items() if s and s.n)
+        lines.append(
+            f"{corpus}: {', '.join(sized)} items in {some.classes} classes; chance UAR "
+            f"1/{some.classes} = {some.chance:.3f}; one item moves UAR by up to {steps}; "
+            f"{devel_origin(first['devel_protocol'])}."
+        )
+    if any(r["failed_files"] for r in results):
+        lines.append("Runs with failed files (column failed) score fewer items than these.")
+    gaps = []
+    if not cfg.refit:
+        for r in results:
+            devel, test = _scored(r, "devel"), _scored(r, "test")
+            if devel is not None and test is not None:
+                label = f"{r['corpus']} ({r['feature_set']} + {r['classifier']})"
+                gaps.append(gap_note(label, r["parameter"], devel, test))
+    return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")
+
+
+def _write_report(cfg: BaselineConfig, results: list[dict], out: Path, command: str) -> None:
+    (out / "results.md").unlink(missing_ok=True)  # written by earlier versions
     grid_sections = []
     for clf in cfg.classifiers:
         grid = cfg.grid_of(clf)
@@ -521,7 +651,8 @@ def _write_report(cfg: BaselineConfig, results: list[dict], out: Path, command: 
         out / "report.md",
         "openSMILE baselines",
         [
-            ("Results", table),
+            ("Results", results_table(results)),
+            ("What the numbers mean", results_meaning(cfg, results)),
             ("Grid search (devel UAR)", "\n\n".join(grid_sections)),
             ("Method", method),
             ("Configuration", f"```yaml\n{yaml.safe_dump(asdict(cfg), sort_keys=False)}```"),

@@ -22,10 +22,10 @@ def baseline_command(
     quiet: Quiet = False,
 ) -> None:
     """Functionals + classifiers per corpus; complexity chosen on devel; runs like EmoNet's."""
-    from emonet.baselines.run import load_baseline_config, run_baseline
+    from emonet.baselines.run import load_baseline_config, results_table, run_baseline
     from emonet.results.report import command_line
 
     cfg = load_baseline_config(config, set_ or [])
-    run_baseline(cfg, show_progress=not quiet, command=command_line())
-    typer.echo((Path(cfg.out) / "results.md").read_text(encoding="utf-8"))
+    result = run_baseline(cfg, show_progress=not quiet, command=command_line())
+    typer.echo(results_table(result["results"]))
     typer.echo(f"report: {Path(cfg.out) / 'report.md'}")
