@@ -89,6 +89,7 @@ def steps_of(run: Path) -> pd.DataFrame:
     [
         ("cosine", "mid-epoch"),
         ("cosine-augmented", "mid-epoch, with SpecAugment, mixup and random gain"),
+        ("cosine-bucket", "mid-epoch, length-bucketed crops"),
         ("reference-max-epochs", "inside a stage"),
         ("reference-patience", "right after a stage switch"),
     ],
@@ -100,6 +101,8 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
                    engine__threads=1)  # fmt: skip
         if name == "cosine-augmented":
             cfg["augment"] = {"freq_masks": 2, "time_masks": 2, "mixup": 0.4, "gain_db": 6.0}
+        if name == "cosine-bucket":
+            cfg["data"]["crops"] = "bucket"
     elif name == "reference-max-epochs":
         cfg = reference(real_emoset, tmp_path / "a")
     else:  # every epoch after the first is "no gain": stages end by patience after 2 epochs

@@ -33,6 +33,10 @@ class DataConfig:
     """Corpora to train on (one for scratch and transfer modes, several for multi)."""
     window: float = 6.0
     """Seconds per training crop (reference: 6 s single-corpus, 2 s multi-corpus)."""
+    crops: Literal["pad", "bucket"] = "pad"
+    """pad: random window crops, shorter utterances zero-padded (the reference; batch norm sees
+    the padding). bucket: batches of similar-length utterances, each batch cut to its shortest
+    (at most the window), so no crop is padded (attention heads only)."""
     batch_size: int = 64
     """Global batch size (split across processes under DDP)."""
     eval_batch_size: int = 32
@@ -205,9 +209,10 @@ class TrainConfig:
             raise ConfigError(f"init: checkpoint {self.init} not found")
         if not self.init:  # the model is built from model.name (transfer takes init's)
             try:
-                model_config(self.model.name, self.model_overrides(), "model.overrides")
+                model = model_config(self.model.name, self.model_overrides(), "model.overrides")
             except UnknownNameError as exc:
                 raise ConfigError(f"model.name: {exc}") from None
+            check_crops(self.data.crops, model.head)
         for key, value in (
             ("data.window", self.data.window),
             ("data.batch_size", self.data.batch_size),
@@ -242,6 +247,15 @@ class TrainConfig:
         if not self.optim.lr_stages:
             raise ConfigError("optim.lr_stages: give at least one learning rate")
         return self
+
+
+def check_crops(crops: str, head: str) -> None:
+    """``data.crops: bucket`` cuts crops shorter than the window: only attention heads take them."""
+    if crops == "bucket" and head == "avgpool":
+        raise ConfigError(
+            "data.crops: bucket gives crops shorter than the window, but the avgpool head takes "
+            "fixed windows; use an attention head or crops: pad"
+        )
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:

@@ -170,6 +170,9 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                 cfg.multi.sampling,
                 cfg.multi.temperature,
                 world,
+                {n: c.train.sizes_np for n, c in data.items()}
+                if cfg.data.crops == "bucket"
+                else None,
             )
             description = (
                 f"stage {state.stage + 1}/{schedule.stages} epoch {state.epoch + 1}"

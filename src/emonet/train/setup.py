@@ -17,7 +17,7 @@ from emonet.data.feeder import CropFeeder
 from emonet.model import EmoNet, create_model, load_checkpoint
 from emonet.runtime import keep_freed_memory
 from emonet.train.augment import set_spec_augment
-from emonet.train.config import ConfigError, TrainConfig
+from emonet.train.config import ConfigError, TrainConfig, check_crops
 from emonet.train.losses import balanced_class_weights, make_loss
 
 
@@ -80,8 +80,9 @@ def load_data(
             cfg.loss.label_smoothing,
         )
         feeder = CropFeeder(
-            train_audio, train_y, cfg.data.window, cfg.seed * 1000 + k, feed_device, dtype
-        )
+            train_audio, train_y, cfg.data.window, cfg.seed * 1000 + k, feed_device, dtype,
+            bucket=cfg.data.crops == "bucket",
+        )  # fmt: skip
         out[name] = CorpusData(
             name, corpus.labels, feeder, UtteranceDataset(devel_audio, devel_y), loss.to(device)
         )
@@ -111,6 +112,7 @@ def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
     model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
     if not cfg.engine.channels_last:
         model.to(memory_format=torch.contiguous_format)
+    check_crops(cfg.data.crops, model.config.head)  # a transfer model brings its own head
     set_spec_augment(model, cfg.augment)
     return model
 

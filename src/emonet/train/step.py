@@ -72,7 +72,8 @@ def run_epoch(
         t_data = time.perf_counter()
         c = data[corpus]
         idx = flat[c.train.device][bounds[i] : bounds[i + 1]]
-        waves, lengths, labels = (t.to(device, non_blocking=True) for t in c.train.batch(idx))
+        crop = c.train.crop_length(mine[i])
+        waves, lengths, labels = (t.to(device, non_blocking=True) for t in c.train.batch(idx, crop))
         if not c.train.padded(mine[i]):
             lengths = None  # no padding to mask: the same numbers, fewer operations
         batch = augment(waves, lengths, labels) if augment else Batch(waves, lengths, labels)
