@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,6 @@ from emonet.recipes.experiment import ExperimentConfig, load_experiment, plan, r
 from emonet.runtime import DeviceError, torch_device
 
 TINY = {
-    "seed": 0,
     "model": {"name": "emonet-tiny"},
     "optim": {"max_epochs": 1, "lr_stages": [0.01]},
     "data": {"window": 1.0, "batch_size": 16, "limit": 24},
@@ -59,6 +60,28 @@ def test_plan_trains_sources_before_their_transfers():
         ("multi/without-b", "multi", ("a",), None),
         ("adapters/b", "adapters", ("b",), "multi/without-b/checkpoints/best"),
     ]
+    assert {r.seed for r in plan(cfg)} == {0}  # the default seeds: [0], today's folders
+
+
+def test_plan_with_seeds_trains_each_seed_in_its_own_folders():
+    cfg = ExperimentConfig(corpora=["a", "b"], settings=["scratch", "adapters"], seeds=[3, 0])
+    runs = [(r.name, r.init, r.seed) for r in plan(cfg)]
+    assert runs == [
+        ("scratch/a/seed-3", None, 3),
+        ("scratch/b/seed-3", None, 3),
+        ("multi/without-a/seed-3", None, 3),
+        ("adapters/a/seed-3", "multi/without-a/seed-3/checkpoints/best", 3),
+        ("multi/without-b/seed-3", None, 3),
+        ("adapters/b/seed-3", "multi/without-b/seed-3/checkpoints/best", 3),
+        ("scratch/a/seed-0", None, 0),
+        ("scratch/b/seed-0", None, 0),
+        ("multi/without-a/seed-0", None, 0),
+        ("adapters/a/seed-0", "multi/without-a/seed-0/checkpoints/best", 0),
+        ("multi/without-b/seed-0", None, 0),
+        ("adapters/b/seed-0", "multi/without-b/seed-0/checkpoints/best", 0),
+    ]
+    config = recipe.train_config(cfg, plan(cfg)[1])
+    assert config.seed == 3 and config.out.endswith("scratch/b/seed-3")
 
 
 @pytest.mark.parametrize(
@@ -69,6 +92,12 @@ def test_plan_trains_sources_before_their_transfers():
         ({}, ["baselines=[eGeMAPSv02-forest]"], "eGeMAPSv02-forest"),
         ({}, ["alpha=high"], "alpha: expected float"),
         ({}, ["nonsense=1"], "unknown key nonsense"),
+        ({"seeds": []}, [], "seeds: list at least one seed"),
+        ({"seeds": [0, 1, 0]}, [], "seeds: 0 is listed twice"),
+        ({"seeds": [-1]}, [], "seeds: -1 is negative"),
+        ({}, ["seeds=[0, x]"], r"seeds\[1\]: expected int"),
+        ({"train": {"seed": 1}}, [], r"train.seed: .*seeds: \[1\]"),
+        ({"seeds": [0, 1]}, ["multi.seed=2"], "multi.seed: an experiment takes its seeds"),
     ],
 )
 def test_bad_experiment_files_name_the_key(tmp_path, keys, overrides, message):
@@ -147,11 +176,19 @@ def test_experiment_without_baselines_runs_without_opensmile(finished):
             assert value == metrics["uar"] and 0.0 <= value <= 1.0
     tests = result["tests"]["multi"]
     assert set(tests) == {"toy-de", "toy-ur"}
-    for t in tests.values():
+    for (t,) in tests.values():  # one seed: one test per corpus
         assert 0.0 <= t["p_exact"] <= t["p_holm"] <= 1.0
     assert result["trainable_parameters"]["multi"] > result["trainable_parameters"]["scratch"]
-    assert "wins / losses vs scratch" in (out / "results.md").read_text()
+    # seeds: [0] (the default) keeps one run per folder, as before seeds existed
+    assert cfg.seeds == [0] and not list(out.rglob("seed-*"))
+    for run in ("scratch/toy-de", "scratch/toy-ur", "multi/all"):
+        assert (out / run / "DONE.json").is_file()
+        assert yaml.safe_load((out / run / "config.yaml").read_text())["seed"] == 0
+    assert sorted(p.name for p in out.glob("*.md")) == ["report.md"]  # one report, no results.md
+    assert "wins / losses vs scratch (significant) |" in result["table"]
+    assert "±" not in result["table"] and result["uar_sd"]["multi"] == dict.fromkeys(tests)
     report = (out / "report.md").read_text()
+    assert result["table"] in report and "One training seed (0)" in report
     assert "What the numbers mean" in report and "chosen on devel" in report
     assert "toy-de (scratch, test): UAR" in report and "chance UAR 1/" in report
     evaluation = (out / "scratch" / "toy-de" / "eval" / "report.md").read_text()
@@ -175,11 +212,81 @@ def test_experiment_command_reuses_finished_runs_without_opensmile(finished, tmp
                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"report: {Path(cfg.out) / 'report.md'}" in proc.stdout
+    assert result["table"] in proc.stdout  # the table, from the returned result
     assert json.loads((Path(cfg.out) / "results.json").read_text())["uar"] == result["uar"]
     bad = subprocess.run([sys.executable, "-m", "emonet", "experiment", str(path), "--quiet",
                           "--set", "baselines=[eGeMAPSv02-svm]"],
                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert bad.returncode == 2 and "pip install" in bad.stderr, bad.stderr[-3000:]
+
+
+def test_a_finished_run_of_another_seed_is_not_reused(finished):
+    path, _, _, _ = finished
+    cfg = load_experiment(path, ["seeds=[5]"])  # same folders (one seed), other seed
+    with pytest.raises(ConfigError, match="scratch/toy-de holds a finished run with seed 0"):
+        run_experiment(cfg, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def two_seeds(toy_emoset, tmp_path_factory):
+    """The experiment (scratch and multi) on the toy corpora with seeds 0 and 7."""
+    out = tmp_path_factory.mktemp("seeds")
+    path = write_config(out / "experiment.yaml", emoset=str(toy_emoset), out=str(out / "runs"),
+                        corpora=["toy-de", "toy-ur"], settings=["scratch", "multi"],
+                        seeds=[0, 7], train=TINY)  # fmt: skip
+    cfg = load_experiment(path)
+    return cfg, run_experiment(cfg, show_progress=False)
+
+
+def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
+    cfg, result = two_seeds
+    out = Path(cfg.out)
+    runs = ["scratch/toy-de", "scratch/toy-ur", "multi/all"]
+    weights = {}
+    for run in runs:
+        assert not (out / run / "DONE.json").exists()
+        for k in (0, 7):
+            folder = out / run / f"seed-{k}"
+            assert (folder / "DONE.json").is_file(), folder
+            assert yaml.safe_load((folder / "config.yaml").read_text())["seed"] == k
+            weights[run, k] = (folder / "checkpoints" / "best" / "model.safetensors").read_bytes()
+        assert weights[run, 0] != weights[run, 7]  # the seeds really trained different models
+    saved = json.loads((out / "results.json").read_text())
+    assert saved == {k: v for k, v in result.items() if k != "table"} and saved["seeds"] == [0, 7]
+    for setting, per in saved["uar_per_seed"].items():
+        for corpus, values in per.items():
+            run = out / recipe.setting_run(setting, corpus)
+            assert values == [
+                json.loads((run / f"seed-{k}" / "eval" / corpus / "test" / "metrics.json")
+                           .read_text())["uar"] for k in (0, 7)]  # fmt: skip
+            assert saved["uar"][setting][corpus] == pytest.approx(statistics.mean(values))
+            assert saved["uar_sd"][setting][corpus] == pytest.approx(statistics.stdev(values))
+    for corpus, per_seed in saved["tests"]["multi"].items():
+        assert len(per_seed) == 2
+        better = sum(t["delta"] > 0 and t["p_holm"] < cfg.alpha for t in per_seed)
+        worse = sum(t["delta"] < 0 and t["p_holm"] < cfg.alpha for t in per_seed)
+        assert saved["significant"]["multi"][corpus] == {"better": better, "worse": worse,
+                                                         "seeds": 2}  # fmt: skip
+    cells = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:]
+             for line in result["table"].splitlines()[2:]}  # fmt: skip
+    for corpus in ("toy-de", "toy-ur"):
+        scratch, multi = cells[corpus]
+        assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", scratch), scratch
+        assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}( ▲[12]/2)?( ▼[12]/2)?", multi), multi
+        mean, sd = saved["uar"]["multi"][corpus], saved["uar_sd"]["multi"][corpus]
+        assert multi.startswith(f"{mean:.3f} ± {sd:.3f}")
+    assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells["mean"][1])
+    assert "wins / losses vs scratch (significant), mean over seeds" in cells
+    assert sorted(p.name for p in out.glob("*.md")) == ["report.md"]
+    report = (out / "report.md").read_text()
+    assert result["table"] in report and "2 training seeds [0, 7]" in report
+    assert "mean ± standard deviation" in report and "`multi/all/seed-7`" in report
+    # finished seeds are reused: nothing is trained or scored again
+    monkeypatch.setattr(recipe, "evaluate", lambda *a, **k: pytest.fail("scored again"))
+    import emonet.train.loop
+
+    monkeypatch.setattr(emonet.train.loop, "train", lambda *a, **k: pytest.fail("trained again"))
+    assert run_experiment(cfg, show_progress=False)["uar"] == result["uar"]
 
 
 def emonet_cli(*args: str) -> subprocess.CompletedProcess:
@@ -212,3 +319,87 @@ def test_evaluate_and_cross_corpus_take_a_device(finished, toy_emoset, tmp_path)
     for command in ("evaluate", "cross-corpus"):
         bad = emonet_cli(command, str(multi), str(toy_emoset), "--device", "nonsense")
         assert bad.returncode == 2 and "nonsense" in bad.stderr, bad.stderr[-3000:]
+
+
+# --- the table over seeds, on made-up predictions ----------------------------------------------
+
+ITEMS = [f"f{i:02d}.wav" for i in range(40)]
+TRUTH = ["anger"] * 20 + ["sadness"] * 20
+
+
+def fake_scored(run: Path, corpus: str, right: bool, parameters: int = 0) -> None:
+    """Test predictions of ``run`` on ``corpus``: all right, or 'anger' for every item."""
+    from emonet.results.metrics import classification_metrics
+
+    guess = TRUTH if right else ["anger"] * len(TRUTH)
+    where = run / "eval" / corpus / "test"
+    where.mkdir(parents=True, exist_ok=True)
+    lines = ["file,label,prediction"] + [
+        f"{f},{t},{g}" for f, t, g in zip(ITEMS, TRUTH, guess, strict=True)
+    ]
+    (where / "predictions.csv").write_text("\n".join(lines) + "\n")
+    labels = ["anger", "sadness"]
+    metrics = classification_metrics([labels.index(t) for t in TRUTH],
+                                     [labels.index(g) for g in guess], labels)  # fmt: skip
+    (where / "metrics.json").write_text(json.dumps({**metrics, "parameters": parameters}))
+
+
+# which seeds' runs are all right (else they guess 'anger' only: UAR 0.5), per setting and corpus
+RIGHT = {
+    "scratch": {"x": (), "y": (0, 1, 2)},
+    "multi": {"x": (0, 1), "y": (1, 2)},
+}
+
+
+@pytest.mark.parametrize("seeds", [[0, 1, 2], [0]])
+def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypatch, seeds):
+    cfg = ExperimentConfig(corpora=["x", "y"], settings=["scratch", "multi"], seeds=seeds,
+                           baselines=["eGeMAPSv02-svm"], out=str(tmp_path))  # fmt: skip
+    for setting, per in RIGHT.items():
+        for corpus, right in per.items():
+            for k in seeds:
+                run = tmp_path / recipe.run_name(cfg, recipe.setting_run(setting, corpus), k)
+                fake_scored(run, corpus, k in right)
+    for corpus in ("x", "y"):
+        fake_scored(tmp_path / "baselines" / "eGeMAPSv02-svm", corpus, True, parameters=42)
+    monkeypatch.setattr(recipe, "_trainable", lambda *args: 7)
+    result = recipe.summarise(cfg)
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:]
+            for line in result["table"].splitlines()[2:]}  # fmt: skip
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved == {k: v for k, v in result.items() if k != "table"}
+    assert not (tmp_path / "results.md").exists()
+    report = (tmp_path / "report.md").read_text()
+    assert report.index("## Results") < report.index("## What the numbers mean")
+    assert result["table"] in report
+    if seeds == [0]:  # one seed: today's table, no ±, plain marks
+        assert rows["x"] == ["0.500", "1.000 ▲", "1.000 ▲ |"]
+        assert rows["y"] == ["1.000", "0.500 ▼", "1.000 |"]
+        assert rows["mean"] == ["0.750", "0.750", "1.000 |"]
+        assert rows["wins / losses vs scratch (significant)"] == ["–", "1 (1) / 1 (1)",
+                                                                 "1 (1) / 0 (0) |"]  # fmt: skip
+        assert "±" not in result["table"] and "One training seed (0)" in report
+        assert saved["uar_per_seed"]["multi"] == {"x": [1.0], "y": [0.5]}
+        assert saved["uar_sd"]["multi"] == {"x": None, "y": None}
+        return
+    sd = statistics.stdev([1.0, 1.0, 0.5])
+    assert saved["seeds"] == [0, 1, 2]
+    assert saved["uar_per_seed"]["multi"] == {"x": [1.0, 1.0, 0.5], "y": [0.5, 1.0, 1.0]}
+    assert saved["uar"]["multi"] == pytest.approx({"x": 2.5 / 3, "y": 2.5 / 3})
+    assert saved["uar_sd"]["multi"] == pytest.approx({"x": sd, "y": sd})
+    assert saved["uar"]["eGeMAPSv02-svm"] == {"x": 1.0, "y": 1.0}
+    assert "eGeMAPSv02-svm" not in saved["uar_per_seed"]  # deterministic: one number
+    assert [len(t) for t in saved["tests"]["multi"].values()] == [3, 3]
+    assert saved["significant"]["multi"] == {"x": {"better": 2, "worse": 0, "seeds": 3},
+                                             "y": {"better": 0, "worse": 1, "seeds": 3}}  # fmt: skip
+    assert saved["significant"]["eGeMAPSv02-svm"]["x"] == {"better": 3, "worse": 0, "seeds": 3}
+    assert rows["x"] == ["0.500 ± 0.000", f"0.833 ± {sd:.3f} ▲2/3", "1.000 ▲3/3 |"]
+    assert rows["y"] == ["1.000 ± 0.000", f"0.833 ± {sd:.3f} ▼1/3", "1.000 |"]
+    mean_sd = statistics.stdev([0.75, 1.0, 0.75])
+    assert rows["mean"] == ["0.750 ± 0.000", f"0.833 ± {mean_sd:.3f}", "1.000 |"]
+    # per seed multi wins x (significantly) on seeds 0 and 1, loses y (significantly) on seed 0
+    assert rows["wins / losses vs scratch (significant), mean over seeds"] == [
+        "–", "0.7 (0.7) / 0.3 (0.3)", "1 (1) / 0 (0) |"]  # fmt: skip
+    assert rows["trainable parameters"] == ["7", "7", "42 |"]
+    assert "3 training seeds [0, 1, 2]" in report and "mean ± standard deviation" in report
+    assert "on j of the 3 seeds" in report and "toy" not in report

@@ -16,19 +16,20 @@ def experiment_command(
     config: Annotated[Path, typer.Argument(help="Experiment YAML (see configs/experiment.yaml).")],
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Override a key, e.g. --set train.seed=1 (repeatable)."),
+        typer.Option("--set", "-s", help="Override a key, e.g. --set seeds=0,1,2 (repeatable)."),
     ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train and evaluate every setting on every corpus; write the UAR table with significance.
 
+    With several seeds every EmoNet run is trained once per seed and the table gives mean ± sd.
     Runs are scored on the device they trained on (train.engine.accelerator).
     """
     from emonet.recipes.experiment import load_experiment, run_experiment
 
     cfg = load_experiment(config, set_ or [])
-    run_experiment(cfg, show_progress=not quiet)
-    typer.echo((Path(cfg.out) / "results.md").read_text())
+    result = run_experiment(cfg, show_progress=not quiet)
+    typer.echo(result["table"])
     typer.echo(f"report: {Path(cfg.out) / 'report.md'}")
 
 

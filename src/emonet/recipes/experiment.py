@@ -5,6 +5,10 @@ of them, (c) per corpus a ``multi`` model on the others followed by ``adapters``
 ``last-layer`` transfer to it; evaluates every run on the test partition; and writes the table of
 test UAR per corpus and setting with McNemar significance against ``scratch`` (Holm over corpora),
 win/loss counts and trainable parameters. Every run is resumable: finished runs are reused.
+
+With several ``seeds`` every EmoNet run is trained once per seed (in ``<run>/seed-<k>``); the
+table gives mean ± sample standard deviation over the seeds, and each seed is tested against
+``scratch`` of the same seed, so a cell says on how many seeds the difference was significant.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from statistics import mean, stdev
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -46,12 +51,15 @@ class ExperimentConfig:
     """Folder of all runs and the final report."""
     settings: list[str] = field(default_factory=lambda: list(SETTINGS))
     """Columns of the table: scratch, multi, adapters, finetune, last-layer."""
+    seeds: list[int] = field(default_factory=lambda: [0])
+    """Training seeds: every EmoNet run once per seed (its train.seed); the table gives mean ± sd.
+    One seed keeps the runs in `<setting>/<corpus>`; several put them in `.../seed-<k>`."""
     partition: str = "test"
     """Partition the table reports (model selection is always on devel)."""
     alpha: float = 0.05
     """Significance level on Holm-adjusted McNemar p-values."""
     train: dict[str, Any] = field(default_factory=dict)
-    """Training keys for every run (e.g. model, optim, engine, seed)."""
+    """Training keys for every run (e.g. model, optim, engine; the seed comes from `seeds`)."""
     scratch: dict[str, Any] = field(default_factory=dict)
     """Training keys for scratch runs, over `train`."""
     multi: dict[str, Any] = field(default_factory=dict)
@@ -81,11 +89,30 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     unknown = [s for s in cfg.settings if s not in SETTINGS]
     if unknown:
         raise ConfigError(f"{path}: settings: unknown {unknown}; known: {list(SETTINGS)}")
+    _check_seeds(cfg, str(path))
     for name in cfg.baselines:
         _split_baseline(name, str(path))
     if cfg.baselines:
         baseline_settings(cfg)  # checks the baseline keys
     return cfg
+
+
+def _check_seeds(cfg: ExperimentConfig, where: str) -> None:
+    """At least one seed, none twice, none negative; no ``seed`` key beside ``seeds``."""
+    if not cfg.seeds:
+        raise ConfigError(f"{where}: seeds: list at least one seed, e.g. [0]")
+    twice = sorted({k for k in cfg.seeds if cfg.seeds.count(k) > 1})
+    if twice:
+        raise ConfigError(f"{where}: seeds: {twice[0]} is listed twice")
+    if min(cfg.seeds) < 0:
+        raise ConfigError(f"{where}: seeds: {min(cfg.seeds)} is negative; seeds are >= 0")
+    for section in ("train", "scratch", "multi", "transfer"):
+        if "seed" in getattr(cfg, section):
+            raise ConfigError(
+                f"{where}: {section}.seed: an experiment takes its seeds from `seeds` (e.g. "
+                f"seeds: [{getattr(cfg, section)['seed']}] or [0, 1, 2]), which sets every run's "
+                f"seed; remove {section}.seed"
+            )
 
 
 def _split_baseline(name: str, where: str = "") -> tuple[str, str]:
@@ -128,23 +155,40 @@ class Run:
     mode: str
     corpora: tuple[str, ...]
     init: str | None = None
+    seed: int = 0
+
+
+def run_name(cfg: ExperimentConfig, base: str, seed: int) -> str:
+    """Folder of a run under ``out``: ``base`` (e.g. ``scratch/emodb``) with one seed, else
+    ``base/seed-<k>``."""
+    return base if len(cfg.seeds) == 1 else f"{base}/seed-{seed}"
+
+
+def setting_run(setting: str, corpus: str) -> str:
+    """The run (before any seed folder) whose predictions fill a setting's cell of a corpus."""
+    return "multi/all" if setting == "multi" else f"{setting}/{corpus}"
 
 
 def plan(cfg: ExperimentConfig) -> list[Run]:
-    """Every run the requested settings need, in an order that respects dependencies."""
+    """Every run the requested settings need, seed by seed, in an order that respects
+    dependencies (an interrupted experiment has whole seeds done first)."""
     runs: list[Run] = []
-    if "scratch" in cfg.settings:
-        runs += [Run(f"scratch/{c}", "scratch", (c,)) for c in cfg.corpora]
-    if "multi" in cfg.settings:
-        runs.append(Run("multi/all", "multi", tuple(cfg.corpora)))
-    for c in cfg.corpora:
-        wanted = [s for s in TRANSFER if s in cfg.settings]
-        if not wanted:
-            break
-        others = tuple(x for x in cfg.corpora if x != c)
-        source = f"multi/without-{c}"
-        runs.append(Run(source, "multi", others))
-        runs += [Run(f"{s}/{c}", s, (c,), f"{source}/checkpoints/best") for s in wanted]
+    for seed in cfg.seeds:
+        name = lambda base, seed=seed: run_name(cfg, base, seed)  # noqa: E731
+        if "scratch" in cfg.settings:
+            runs += [Run(name(f"scratch/{c}"), "scratch", (c,), seed=seed) for c in cfg.corpora]
+        if "multi" in cfg.settings:
+            runs.append(Run(name("multi/all"), "multi", tuple(cfg.corpora), seed=seed))
+        for c in cfg.corpora:
+            wanted = [s for s in TRANSFER if s in cfg.settings]
+            if not wanted:
+                break
+            others = tuple(x for x in cfg.corpora if x != c)
+            source = name(f"multi/without-{c}")
+            runs.append(Run(source, "multi", others, seed=seed))
+            runs += [
+                Run(name(f"{s}/{c}"), s, (c,), f"{source}/checkpoints/best", seed) for s in wanted
+            ]
     return runs
 
 
@@ -157,6 +201,7 @@ def train_config(cfg: ExperimentConfig, run: Run) -> TrainConfig:
         data,
         {
             "mode": run.mode,
+            "seed": run.seed,
             "out": str(out),
             "data": {"emoset": cfg.emoset, "corpora": list(run.corpora)},
         },
@@ -181,6 +226,8 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
         folder = out / run.name
         trained = (folder / "DONE.json").is_file()
         scored = (folder / "eval" / run.corpora[0] / cfg.partition / "metrics.json").is_file()
+        if trained:
+            _check_trained_seed(folder, run.seed)
         if trained and scored:
             continue
         config = train_config(cfg, run)
@@ -207,6 +254,19 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
             for c in cfg.corpora:
                 run_one(bcfg, c, features, classifier, show_progress=show_progress)
     return summarise(cfg)
+
+
+def _check_trained_seed(folder: Path, seed: int) -> None:
+    """Refuse to reuse a finished run that was trained with another seed than the plan's."""
+    path = folder / "config.yaml"
+    if not path.is_file():
+        return
+    saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if saved.get("seed", seed) != seed:
+        raise ConfigError(
+            f"seeds: {folder} holds a finished run with seed {saved['seed']}, but the experiment "
+            f"asks for seed {seed} there; use another out, or move that run away"
+        )
 
 
 def _uar(folder: Path, corpus: str, partition: str) -> float:
@@ -238,115 +298,233 @@ def _scored(run: Path, corpus: str, partition: str) -> Scored | None:
     return Scored.from_metrics(json.loads(path.read_text())) if path.is_file() else None
 
 
-def meaning(cfg: ExperimentConfig, folder: dict[str, dict[str, Path]]) -> str:
-    """What the table's numbers mean: partition, n, chance UAR per corpus, devel-test gaps."""
+def meaning(
+    cfg: ExperimentConfig,
+    folder: dict[str, dict[str, Path]],
+    by_seed: dict[int, dict[str, dict[str, Path]]] | None = None,
+) -> str:
+    """What the table's numbers mean: partition, n, chance UAR per corpus, devel-test gaps.
+
+    ``folder`` holds the run of each setting and corpus (the first seed's); with several seeds,
+    ``by_seed`` holds every seed's, and each seed's devel-test gaps are named with it.
+    """
     first = [*cfg.settings, *cfg.baselines][0]
     lines = [partition_note(cfg.partition)]
     for c in cfg.corpora:
         scored = _scored(folder[first][c], c, cfg.partition)
         if scored is not None:
             lines.append(describe(f"{c} ({first}, {cfg.partition})", scored))
-    lines.append(
-        "A ▲/▼ needs McNemar's test to hold after the Holm adjustment; with few items even a "
-        "large ΔUAR can miss it (see `emonet compare` for intervals)."
-    )
+    if by_seed and len(by_seed) > 1:
+        lines.append(
+            f"{len(by_seed)} training seeds: a ± is the standard deviation over seeds, the spread "
+            "that training randomness alone causes (every seed is scored on the same items); the "
+            "sampling noise of the test items comes on top of it."
+        )
+        lines.append(
+            "A ▲k/n says that on k of the n seeds McNemar's test against scratch of the same "
+            "seed held after the Holm adjustment; with few items even a large ΔUAR can miss it "
+            "(see `emonet compare` for intervals). A difference significant on most seeds is one "
+            "that does not hang on one lucky training run."
+        )
+    else:
+        lines.append(
+            "A ▲/▼ needs McNemar's test to hold after the Holm adjustment; with few items even a "
+            "large ΔUAR can miss it (see `emonet compare` for intervals)."
+        )
     gaps = []
     if cfg.partition != "devel":
-        for s in cfg.settings:
-            for c in cfg.corpora:
-                devel = _scored(folder[s][c], c, "devel")
-                test = _scored(folder[s][c], c, cfg.partition)
-                if devel is not None and test is not None:
-                    gaps.append(devel_test_note(f"{c} ({s})", devel, test))
+        runs: dict[int | None, dict[str, dict[str, Path]]] = (
+            dict(by_seed) if by_seed and len(by_seed) > 1 else {None: folder}
+        )
+        for seed, where in runs.items():
+            for s in cfg.settings:
+                for c in cfg.corpora:
+                    devel = _scored(where[s][c], c, "devel")
+                    test = _scored(where[s][c], c, cfg.partition)
+                    label = f"{c} ({s})" if seed is None else f"{c} ({s}, seed {seed})"
+                    if devel is not None and test is not None:
+                        gaps.append(devel_test_note(label, devel, test))
     return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")
 
 
+def _count(x: float) -> str:
+    """A count averaged over seeds: ``2`` when whole, else ``2.3``."""
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
+def _legend(cfg: ExperimentConfig) -> str:
+    """What the table's cells, marks and rows are."""
+    n, k = len(cfg.seeds), len(cfg.corpora)
+    test = f"McNemar exact test, Holm-adjusted over the {k} corpora"
+    if n == 1:
+        seeds = (
+            f"One training seed ({cfg.seeds[0]}): at these test-set sizes a difference of a few "
+            "points can be training noise; `seeds: [0, 1, 2]` gives mean ± sd over seeds. "
+            f"▲/▼: significantly better/worse than scratch on that corpus ({test}, "
+            f"α = {cfg.alpha})."
+        )
+    else:
+        seeds = (
+            f"EmoNet cells: mean ± standard deviation (sample, n − 1) of UAR over the {n} "
+            f"training seeds {list(cfg.seeds)}; the ± is the spread from training randomness "
+            "alone (every seed is scored on the same items); the mean row's ± is the standard "
+            f"deviation over seeds of the corpus average. ▲j/{n} (▼j/{n}): on j of the {n} seeds "
+            f"significantly better (worse) than scratch of the same seed ({test} within each "
+            f"seed, α = {cfg.alpha}). Baselines are deterministic: one number, tested against "
+            "scratch of every seed. Wins / losses: corpora above / below scratch (significantly, "
+            "in parentheses), averaged over the seeds."
+        )
+    return (
+        f"UAR on the {cfg.partition} partition (model selection on devel). {seeds} multi: one "
+        "model for all corpora. adapters/finetune/last-layer: transfer to the corpus from a "
+        "multi model trained on the other corpora. Trainable parameters are those of the first "
+        "corpus's run (multi: the whole shared model; baselines: weights and biases of the "
+        "classifier). Baseline columns are openSMILE functionals with a linear classifier whose "
+        "complexity was chosen on devel."
+    )
+
+
+def _predictions(run: Path, corpus: str, partition: str) -> Path:
+    return run / "eval" / corpus / partition / "predictions.csv"
+
+
 def summarise(cfg: ExperimentConfig) -> dict:
-    """Table of test UAR per corpus and setting, significance against scratch, parameters."""
+    """Table of test UAR per corpus and setting (mean ± sd over seeds), significance against
+    scratch seed by seed, win/loss counts, parameters; writes ``results.json`` and ``report.md``.
+
+    Returns what ``results.json`` holds (``uar``: means over seeds, baselines their one value;
+    ``uar_sd``; ``uar_per_seed`` and ``tests`` as lists in the order of ``seeds``;
+    ``significant``: seeds significantly better/worse per cell) plus ``table`` (markdown).
+    """
     out = Path(cfg.out)
+    seeds = list(cfg.seeds)
+    several = len(seeds) > 1
     columns = [*cfg.settings, *cfg.baselines]
-    folder = {
-        s: {c: out / ("multi/all" if s == "multi" else f"{s}/{c}") for c in cfg.corpora}
+    folders: dict[int, dict[str, dict[str, Path]]] = {}
+    for k in seeds:
+        folders[k] = {
+            s: {c: out / run_name(cfg, setting_run(s, c), k) for c in cfg.corpora}
+            for s in cfg.settings
+        }
+        for b in cfg.baselines:
+            folders[k][b] = dict.fromkeys(cfg.corpora, out / "baselines" / b)
+    first = folders[seeds[0]]
+    per_seed = {
+        s: {c: [_uar(folders[k][s][c], c, cfg.partition) for k in seeds] for c in cfg.corpora}
         for s in cfg.settings
     }
+    uars = {s: {c: mean(v) for c, v in per.items()} for s, per in per_seed.items()}
     for b in cfg.baselines:
-        folder[b] = dict.fromkeys(cfg.corpora, out / "baselines" / b)
-    uars = {s: {c: _uar(folder[s][c], c, cfg.partition) for c in cfg.corpora} for s in columns}
-    tests: dict[str, dict[str, dict]] = {}
-    for s in columns:
-        if s == "scratch" or "scratch" not in cfg.settings:
-            continue
-        rows = [
-            compare_corpus(
-                c,
-                folder["scratch"][c] / "eval" / c / cfg.partition / "predictions.csv",
-                folder[s][c] / "eval" / c / cfg.partition / "predictions.csv",
-            )
-            for c in cfg.corpora
-        ]
-        for r, p in zip(rows, holm([r.p_exact for r in rows]), strict=True):
-            r.p_holm = p
-        tests[s] = {r.corpus: asdict(r) for r in rows}
+        uars[b] = {c: _uar(first[b][c], c, cfg.partition) for c in cfg.corpora}
+    sds = {
+        s: {c: (stdev(v) if several else None) for c, v in per.items()}
+        for s, per in per_seed.items()
+    }
+    tests: dict[str, dict[str, list[dict]]] = {}
+    if "scratch" in cfg.settings:
+        for s in (x for x in columns if x != "scratch"):
+            tests[s] = {c: [] for c in cfg.corpora}
+            for k in seeds:
+                rows = [
+                    compare_corpus(
+                        c,
+                        _predictions(folders[k]["scratch"][c], c, cfg.partition),
+                        _predictions(folders[k][s][c], c, cfg.partition),
+                    )
+                    for c in cfg.corpora
+                ]
+                for r, p in zip(rows, holm([r.p_exact for r in rows]), strict=True):
+                    r.p_holm = p
+                    tests[s][r.corpus].append(asdict(r))
+    significant = {
+        s: {
+            c: {
+                "better": sum(t["delta"] > 0 and t["p_holm"] < cfg.alpha for t in ts),
+                "worse": sum(t["delta"] < 0 and t["p_holm"] < cfg.alpha for t in ts),
+                "seeds": len(ts),
+            }
+            for c, ts in per.items()
+        }
+        for s, per in tests.items()
+    }
     params = {}
     for b in cfg.baselines:
-        params[b] = _baseline_parameters(folder[b][cfg.corpora[0]], cfg.corpora[0], cfg.partition)
+        params[b] = _baseline_parameters(first[b][cfg.corpora[0]], cfg.corpora[0], cfg.partition)
     for s in cfg.settings:
         if s == "multi":
-            params[s] = _trainable(folder[s][cfg.corpora[0]], "multi", list(cfg.corpora))
+            params[s] = _trainable(first[s][cfg.corpora[0]], "multi", list(cfg.corpora))
         else:
             c = cfg.corpora[0]
-            params[s] = _trainable(folder[s][c], s, c)
-    headers = ["corpus", *columns]
-    body = []
-    for c in cfg.corpora:
-        row: list[object] = [c]
-        for s in columns:
-            mark = ""
-            if s in tests:
-                t = tests[s][c]
-                if t["p_holm"] < cfg.alpha:
-                    mark = " ▲" if t["delta"] > 0 else " ▼"
-            row.append(f"{uars[s][c]:.3f}{mark}")
-        body.append(row)
-    mean_row: list[object] = ["mean"] + [
-        f"{sum(uars[s].values()) / len(cfg.corpora):.3f}" for s in columns
-    ]
-    wl: list[object] = ["wins / losses vs scratch (significant)"]
-    for s in columns:
+            params[s] = _trainable(first[s][c], s, c)
+
+    def cell(s: str, c: str) -> str:
+        text = f"{uars[s][c]:.3f}"
+        if several and s in sds:
+            text += f" ± {sds[s][c]:.3f}"
+        if s in significant:
+            sig = significant[s][c]
+            if several:
+                text += f" ▲{sig['better']}/{len(seeds)}" if sig["better"] else ""
+                text += f" ▼{sig['worse']}/{len(seeds)}" if sig["worse"] else ""
+            else:
+                text += " ▲" if sig["better"] else " ▼" if sig["worse"] else ""
+        return text
+
+    def mean_cell(s: str) -> str:
+        if not (several and s in per_seed):
+            return f"{mean(uars[s].values()):.3f}"
+        averages = [mean(per_seed[s][c][i] for c in cfg.corpora) for i in range(len(seeds))]
+        return f"{mean(averages):.3f} ± {stdev(averages):.3f}"
+
+    def wins_cell(s: str) -> str:
         if s not in tests:
-            wl.append("–")
-            continue
-        t = tests[s].values()
-        wins = sum(x["delta"] > 0 for x in t)
-        losses = sum(x["delta"] < 0 for x in t)
-        sw = sum(x["delta"] > 0 and x["p_holm"] < cfg.alpha for x in t)
-        sl = sum(x["delta"] < 0 and x["p_holm"] < cfg.alpha for x in t)
-        wl.append(f"{wins} ({sw}) / {losses} ({sl})")
+            return "–"
+        counts = []
+        for i in range(len(seeds)):
+            t = [tests[s][c][i] for c in cfg.corpora]
+            sig = [x["p_holm"] < cfg.alpha for x in t]
+            counts.append((
+                sum(x["delta"] > 0 for x in t),
+                sum(x["delta"] > 0 and g for x, g in zip(t, sig, strict=True)),
+                sum(x["delta"] < 0 for x in t),
+                sum(x["delta"] < 0 and g for x, g in zip(t, sig, strict=True)),
+            ))  # fmt: skip
+        w, sw, los, sl = (_count(mean(col)) for col in zip(*counts, strict=True))
+        return f"{w} ({sw}) / {los} ({sl})"
+
+    headers = ["corpus", *columns]
+    body: list[list[object]] = [[c, *(cell(s, c) for s in columns)] for c in cfg.corpora]
+    mean_row: list[object] = ["mean", *(mean_cell(s) for s in columns)]
+    wins = "wins / losses vs scratch (significant)" + (", mean over seeds" if several else "")
+    wl: list[object] = [wins, *(wins_cell(s) for s in columns)]
     par: list[object] = ["trainable parameters"] + [f"{params[s]:,}" for s in columns]
     table = md_table(headers, [*body, mean_row, wl, par])
-    result = {"config": asdict(cfg), "uar": uars, "tests": tests, "trainable_parameters": params}
+    result = {
+        "config": asdict(cfg),
+        "seeds": seeds,
+        "uar": uars,
+        "uar_sd": sds,
+        "uar_per_seed": per_seed,
+        "tests": tests,
+        "significant": significant,
+        "trainable_parameters": params,
+    }
     write_json(out / "results.json", result)
-    atomic_write_text(out / "results.md", table)
-    legend = (
-        f"UAR on the {cfg.partition} partition (model selection on devel). ▲/▼: significantly "
-        f"better/worse than scratch on that corpus (McNemar exact test, Holm-adjusted over the "
-        f"{len(cfg.corpora)} corpora, α = {cfg.alpha}). multi: one model for all corpora. "
-        "adapters/finetune/last-layer: transfer to the corpus from a multi model trained on the "
-        "other corpora. Trainable parameters are those of the first corpus's run (multi: the "
-        "whole shared model; baselines: weights and biases of the classifier). Baseline columns "
-        "are openSMILE functionals with a linear classifier whose complexity was chosen on devel."
-    )
+    (out / "results.md").unlink(missing_ok=True)  # earlier versions wrote the table there too
     write_report(
         out / "report.md",
         "Multi-corpus EmoNet against single-corpus training",
         [
-            ("Results", table + "\n" + legend),
-            ("What the numbers mean", meaning(cfg, folder)),
+            ("Results", table + "\n" + _legend(cfg)),
+            ("What the numbers mean", meaning(cfg, first, folders if several else None)),
             ("Configuration", f"```yaml\n{yaml.safe_dump(asdict(cfg), sort_keys=False)}```"),
             (
                 "Runs",
-                "\n".join(f"- `{r.name}`: {r.mode} on {', '.join(r.corpora)}" for r in plan(cfg)),
+                "\n".join(
+                    f"- `{r.name}`: {r.mode} on {', '.join(r.corpora)}, seed {r.seed}"
+                    for r in plan(cfg)
+                ),
             ),
         ],
     )
-    return result
+    return {**result, "table": table}
