@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from rich import get_console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import open_emoset
@@ -107,10 +109,13 @@ def cross_corpus_matrix(
     out: Path | None = None,
     batch_size: int = 32,
     device: str | None = None,
+    show_progress: bool = True,
 ) -> pd.DataFrame:
     """N×N UAR table (rows: head, columns: corpus evaluated on); writes JSON, report, heatmap.
 
     ``device``: where the model scores (default: cuda when available, else cpu).
+    ``show_progress``: progress bars (decoding each corpus, then scoring the N×N cells) on a
+    terminal; never in a log file.
     """
     from emonet.evaluate.runner import resolve
     from emonet.model import load_checkpoint
@@ -133,23 +138,35 @@ def cross_corpus_matrix(
     maps = {c: label_map(c, list(model.corpora[c]), overrides) for c in names}
     data = {}
     for c in names:
-        cache, y, _ = load_partition(sets[c], partition)
+        cache, y, _ = load_partition(sets[c], partition, show_progress=show_progress)
         data[c] = (UtteranceDataset(cache, y), y)
     window = getattr(model.config, "window", None)
     matrix = np.full((len(names), len(names)), np.nan)
     detail = []
-    for i, head in enumerate(names):
-        head_map = [maps[head][lab] for lab in model.corpora[head]]
-        for j, target in enumerate(names):
-            ds, y = data[target]
-            probs = softmax(predict_dataset(model, ds, head, batch_size, window))
-            truth_map = [maps[target][lab] for lab in sets[target].labels]
-            score, n, common = head_uar(probs, head_map, y, truth_map)
-            matrix[i, j] = score
-            counts = [int(sum(truth_map[t] == e for t in y)) for e in common]
-            detail.append({"head": head, "corpus": target, "uar": score, "n": n,
-                           "emotions": common, "class_counts": counts,
-                           "chance": chance_uar(len(common))})  # fmt: skip
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    bar = show_progress and get_console().is_terminal  # a log file gets no bar fragments
+    with Progress(*columns, disable=not bar, transient=True) as progress:
+        items = len(names) * sum(len(y) for _, y in data.values())
+        task = progress.add_task("cross-corpus", total=items)
+        for i, head in enumerate(names):
+            head_map = [maps[head][lab] for lab in model.corpora[head]]
+            for j, target in enumerate(names):
+                progress.update(task, description=f"cross-corpus: {head} head on {target}")
+                ds, y = data[target]
+                probs = softmax(predict_dataset(model, ds, head, batch_size, window))
+                truth_map = [maps[target][lab] for lab in sets[target].labels]
+                score, n, common = head_uar(probs, head_map, y, truth_map)
+                matrix[i, j] = score
+                counts = [int(sum(truth_map[t] == e for t in y)) for e in common]
+                detail.append({"head": head, "corpus": target, "uar": score, "n": n,
+                               "emotions": common, "class_counts": counts,
+                               "chance": chance_uar(len(common))})  # fmt: skip
+                progress.advance(task, len(y))
     table = pd.DataFrame(matrix, index=names, columns=names)
     if out is not None:
         out = Path(out)
