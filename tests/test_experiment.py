@@ -346,7 +346,7 @@ def fake_scored(run: Path, corpus: str, right: bool, parameters: int = 0) -> Non
 
 # which seeds' runs are all right (else they guess 'anger' only: UAR 0.5), per setting and corpus
 RIGHT = {
-    "scratch": {"x": (), "y": (0, 1, 2)},
+    "scratch": {"x": (2,), "y": (0, 1, 2)},
     "multi": {"x": (0, 1), "y": (1, 2)},
 }
 
@@ -382,7 +382,7 @@ def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypa
         assert saved["uar_per_seed"]["multi"] == {"x": [1.0], "y": [0.5]}
         assert saved["uar_sd"]["multi"] == {"x": None, "y": None}
         return
-    sd = statistics.stdev([1.0, 1.0, 0.5])
+    sd = statistics.stdev([1.0, 1.0, 0.5])  # also that of scratch on x: 0.5, 0.5, 1.0
     assert saved["seeds"] == [0, 1, 2]
     assert saved["uar_per_seed"]["multi"] == {"x": [1.0, 1.0, 0.5], "y": [0.5, 1.0, 1.0]}
     assert saved["uar"]["multi"] == pytest.approx({"x": 2.5 / 3, "y": 2.5 / 3})
@@ -390,16 +390,17 @@ def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypa
     assert saved["uar"]["eGeMAPSv02-svm"] == {"x": 1.0, "y": 1.0}
     assert "eGeMAPSv02-svm" not in saved["uar_per_seed"]  # deterministic: one number
     assert [len(t) for t in saved["tests"]["multi"].values()] == [3, 3]
-    assert saved["significant"]["multi"] == {"x": {"better": 2, "worse": 0, "seeds": 3},
+    # seed by seed against scratch of the same seed: on x multi wins seeds 0, 1 and loses seed 2
+    assert saved["significant"]["multi"] == {"x": {"better": 2, "worse": 1, "seeds": 3},
                                              "y": {"better": 0, "worse": 1, "seeds": 3}}  # fmt: skip
-    assert saved["significant"]["eGeMAPSv02-svm"]["x"] == {"better": 3, "worse": 0, "seeds": 3}
-    assert rows["x"] == ["0.500 ± 0.000", f"0.833 ± {sd:.3f} ▲2/3", "1.000 ▲3/3 |"]
+    assert saved["significant"]["eGeMAPSv02-svm"]["x"] == {"better": 2, "worse": 0, "seeds": 3}
+    assert rows["x"] == [f"0.667 ± {sd:.3f}", f"0.833 ± {sd:.3f} ▲2/3 ▼1/3", "1.000 ▲2/3 |"]
     assert rows["y"] == ["1.000 ± 0.000", f"0.833 ± {sd:.3f} ▼1/3", "1.000 |"]
-    mean_sd = statistics.stdev([0.75, 1.0, 0.75])
-    assert rows["mean"] == ["0.750 ± 0.000", f"0.833 ± {mean_sd:.3f}", "1.000 |"]
-    # per seed multi wins x (significantly) on seeds 0 and 1, loses y (significantly) on seed 0
+    mean_sd = statistics.stdev([0.75, 1.0, 0.75])  # of the corpus averages, seed by seed
+    assert rows["mean"] == [f"0.833 ± {mean_sd:.3f}", f"0.833 ± {mean_sd:.3f}", "1.000 |"]
+    # multi: seed 0 wins x, loses y; seed 1 wins x; seed 2 loses x (all significantly)
     assert rows["wins / losses vs scratch (significant), mean over seeds"] == [
-        "–", "0.7 (0.7) / 0.3 (0.3)", "1 (1) / 0 (0) |"]  # fmt: skip
+        "–", "0.7 (0.7) / 0.7 (0.7)", "0.7 (0.7) / 0 (0) |"]  # fmt: skip
     assert rows["trainable parameters"] == ["7", "7", "42 |"]
     assert "3 training seeds [0, 1, 2]" in report and "mean ± standard deviation" in report
     assert "on j of the 3 seeds" in report and "toy" not in report
