@@ -452,11 +452,7 @@ def choice_note(parameter: str, values: int, refit: bool) -> str:
 
 def gap_note(label: str, parameter: str, devel: Scored, test: Scored) -> str | None:
     """:func:`~emonet.results.explain.devel_test_note` worded for a complexity chosen on devel."""
-    note = devel_test_note(label, devel, test)
-    # the shared wording speaks of a checkpoint; a baseline chose its complexity on devel
-    return note and note.replace(
-        "The checkpoint was chosen on devel", f"{parameter} was chosen on devel"
-    )
+    return devel_test_note(label, devel, test, chosen=parameter)
 
 
 def devel_origin(protocol: str) -> str:

@@ -124,8 +124,11 @@ def partition_note(partitions: str | Sequence[str], selected_on_devel: bool = Tr
     return " ".join(text)
 
 
-def devel_test_note(corpus: str, devel: Scored, test: Scored, gap: float = GAP) -> str | None:
-    """A warning when devel and test UAR differ by ``gap`` or more, sized by n; else None."""
+def devel_test_note(
+    corpus: str, devel: Scored, test: Scored, gap: float = GAP, chosen: str = "The checkpoint"
+) -> str | None:
+    """A warning when devel and test UAR differ by ``gap`` or more, sized by n; else None.
+    ``chosen`` names what was selected on devel (a checkpoint, a baseline's complexity C)."""
     diff = devel.uar - test.uar
     if not (abs(diff) >= gap) or devel.n == 0 or test.n == 0:
         return None
@@ -135,10 +138,7 @@ def devel_test_note(corpus: str, devel: Scored, test: Scored, gap: float = GAP) 
         f"{test.n} test items) differ by {abs(diff):.3f}."
     )
     if diff > 0:
-        why = (
-            " The checkpoint was chosen on devel, so devel is optimistic; read test as the "
-            "estimate."
-        )
+        why = f" {chosen} was chosen on devel, so devel is optimistic; read test as the estimate."
     else:
         why = " Test above devel is no merit of the model: it is noise or easier test speakers."
     small = min(devel.n, test.n)
