@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
-from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -88,26 +87,9 @@ def test_every_command_with_a_progress_bar_has_quiet():
     assert not {c for c in no_bars if "--quiet" in _options(c)}, "--quiet that does nothing"
 
 
-class _Status:
-    """Stands in for rich's Console.status and records that a spinner was started."""
-
-    started: ClassVar[list[str]] = []
-
-    def __init__(self, text: str):
-        self.started.append(text)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 @pytest.fixture
 def fake_cross_corpus(monkeypatch, tmp_path):
-    """cross-corpus wired to a fake matrix: records its arguments and any spinner."""
-    from rich.console import Console
-
+    """cross-corpus wired to a fake matrix: records its arguments."""
     import emonet.evaluate.crosscorpus as crosscorpus
     import emonet.evaluate.runner as runner
 
@@ -120,8 +102,6 @@ def fake_cross_corpus(monkeypatch, tmp_path):
     run = tmp_path / "run"
     monkeypatch.setattr(crosscorpus, "cross_corpus_matrix", matrix)
     monkeypatch.setattr(runner, "resolve", lambda p: runner.Target(run / "checkpoints/best", run))
-    _Status.started = []
-    monkeypatch.setattr(Console, "status", lambda self, text, **kw: _Status(text))
     return calls, run
 
 
@@ -130,14 +110,14 @@ def test_cross_corpus_quiet_batch_size_device_and_report(fake_cross_corpus, tmp_
     args = ["cross-corpus", str(run), str(tmp_path / "emoset")]
     res = CliRunner().invoke(app, args, env=ENV)
     assert res.exit_code == 0, res.output
-    assert len(_Status.started) == 1  # a spinner without --quiet
+    assert calls[-1]["show_progress"] is True  # a progress bar without --quiet
     assert calls[-1]["batch_size"] == 32 and calls[-1]["device"] is None
     assert res.stdout.strip().splitlines()[-1] == f"report: {run / 'cross-corpus' / 'report.md'}"
 
     args += ["-q", "--batch-size", "4", "--device", "cpu", "-c", "a", "-c", "b", "-p", "devel"]
     res = CliRunner().invoke(app, args, env=ENV)
     assert res.exit_code == 0, res.output
-    assert len(_Status.started) == 1  # none with --quiet
+    assert calls[-1]["show_progress"] is False  # none with --quiet
     assert calls[-1]["batch_size"] == 4 and calls[-1]["device"] == "cpu"
     assert calls[-1]["corpora"] == ["a", "b"] and calls[-1]["partition"] == "devel"
 

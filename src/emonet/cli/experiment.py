@@ -69,28 +69,22 @@ def cross_corpus_command(
     quiet: Quiet = False,
 ) -> None:
     """Score every corpus head on every other corpus over shared emotions: an N×N UAR matrix."""
-    from contextlib import nullcontext
-
-    from rich.console import Console
-
     from emonet.evaluate.crosscorpus import cross_corpus_matrix, read_label_map
     from emonet.evaluate.runner import resolve
 
     where = resolve(target)
     out = out or (where.run or where.checkpoint) / "cross-corpus"
     overrides = read_label_map(label_map) if label_map else None
-    # cross_corpus_matrix reports no progress of its own: a spinner says it is working
-    busy = f"cross-corpus: decoding {partition} and scoring every head on every corpus"
-    with nullcontext() if quiet else Console(stderr=True).status(busy):
-        table = cross_corpus_matrix(
-            where.checkpoint,
-            emoset,
-            corpus or None,
-            partition,
-            overrides,
-            out,
-            batch_size=batch_size,
-            device=device,
-        )
+    table = cross_corpus_matrix(
+        where.checkpoint,
+        emoset,
+        corpus or None,
+        partition,
+        overrides,
+        out,
+        batch_size=batch_size,
+        device=device,
+        show_progress=not quiet,
+    )
     typer.echo(table.round(3).to_string())
     typer.echo(f"report: {out / 'report.md'}")
