@@ -39,7 +39,8 @@ def run_demo(out: Path = Path("emonet-demo"), show_progress: bool = True) -> Pat
     from emonet.corpora.prepare import prepare
     from emonet.evaluate.compare import compare_runs
     from emonet.evaluate.runner import evaluate
-    from emonet.infer import Predictor, export_onnx, write_table
+    from emonet.files import write_table
+    from emonet.infer import Predictor, export_onnx
     from emonet.train.config import config_from_dict
     from emonet.train.loop import train
 
@@ -80,7 +81,7 @@ def run_demo(out: Path = Path("emonet-demo"), show_progress: bool = True) -> Pat
     files = sorted((sources[first]).rglob("*.wav"))[::25][:6]
     predictor = Predictor(multi, corpus=first)
     table = predictor.predict_files(files)
-    write_table(table, out / "predictions.csv")
+    write_table(out / "predictions.csv", table)
     step("7/7 export the multi model's head for one corpus to ONNX (log-mel inside)")
     onnx_path = export_onnx(multi, out / f"emonet-{first}.onnx", corpus=first)
     report = _report(out, scratch, multi, cmp, table, onnx_path, names, first)

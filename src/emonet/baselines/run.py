@@ -36,15 +36,11 @@ from emonet.baselines.classifiers import (
 from emonet.baselines.features import FEATURE_SETS, Features, corpus_features, known_feature_sets
 from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.corpora.emoset import EmoSetCorpus, EmoSetError, open_emoset, subset
+from emonet.files import write_json, write_text
 from emonet.results.explain import Scored, bullets, describe, devel_test_note
 from emonet.results.metrics import classification_metrics, uar
 from emonet.results.plots import confusion_png
-from emonet.results.predictions import (
-    atomic_write_text,
-    predictions_table,
-    write_json,
-    write_predictions,
-)
+from emonet.results.predictions import predictions_table, write_predictions
 from emonet.results.report import md_table, write_report
 
 RUN_VERSION = 1
@@ -293,7 +289,7 @@ def run_one(
         how="left",
     )[["file", "partition", "error"]]
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "failed.csv", failed.to_csv(index=False))
+    write_text(folder / "failed.csv", failed.to_csv(index=False))
     if len(failed):
         _warn(
             f"{corpus} {feature_set}: {len(failed)} of {len(files)} files failed feature "
@@ -382,7 +378,7 @@ def run_one(
             f"{corpus} {p} ({feature_set} + {classifier})",
         )
     write_json(done, {"fingerprint": fingerprint, **common})
-    atomic_write_text(
+    write_text(
         run / "config.yaml",
         yaml.safe_dump(
             {"feature_set": feature_set, "classifier": classifier, "baseline": asdict(cfg)},
@@ -521,7 +517,7 @@ def run_baseline(cfg: BaselineConfig, show_progress: bool = True, command: str =
         raise ConfigError(f"corpora: the EmoSet {cfg.emoset} holds no prepared corpus")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
+    write_text(out / "config.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
     runs: dict[str, str] = {}
     results = []
     for corpus in corpora:

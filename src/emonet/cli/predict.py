@@ -57,19 +57,19 @@ def predict_command(
     """Predict emotions for audio files and folders; exit code 2 if any file could not be read."""
     # rows whose probabilities mean little are flagged (silent, too short; a folder without audio
     # gets a row flagged no audio) and one warning line on stderr says so
+    from emonet.files import TABLE_SUFFIXES, write_table
     from emonet.infer.predictor import (
         NO_AUDIO,
         Predictor,
         check_output_file,
         collect_audio_files,
-        write_table,
     )
     from emonet.runtime import torch_device
 
     progress = progress and not quiet  # a progress bar for more than one file
 
-    if output is not None and output.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
-        raise fail(f"--output {output}: use .csv, .jsonl or .parquet")
+    if output is not None and output.suffix.lower() not in TABLE_SUFFIXES:
+        raise fail(f"--output {output}: use {', '.join(TABLE_SUFFIXES)}")
     if embeddings is not None and embeddings.suffix.lower() not in (".npy", ".parquet"):
         raise fail(f"--embeddings {embeddings}: use .npy or .parquet")
     for path, what in ((output, "--output table"), (embeddings, "--embeddings file")):
@@ -99,7 +99,7 @@ def predict_command(
         )
         emb.save(embeddings)
     if output is not None:
-        write_table(table, output)
+        write_table(output, table)
     else:
         _print_table(table)
     failed = table.loc[table["error"] != "", ["file", "error"]].drop_duplicates()

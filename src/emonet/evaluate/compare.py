@@ -13,15 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from emonet.evaluate.stats import bootstrap_delta_uar, holm, mcnemar
+from emonet.files import write_json
 from emonet.results.explain import bullets, chance_uar, one_item_step
 from emonet.results.metrics import uar
-from emonet.results.predictions import (
-    PredictionsError,
-    available,
-    find_eval_dir,
-    read_predictions,
-    write_json,
-)
+from emonet.results.predictions import PredictionsError, available, find_eval_dir, read_predictions
 from emonet.results.report import md_table, write_report
 
 

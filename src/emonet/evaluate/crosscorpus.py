@@ -21,11 +21,11 @@ from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
+from emonet.files import write_json
 from emonet.model.scoring import predict_dataset, softmax
 from emonet.results.explain import bullets, chance_uar, one_item_step, partition_note
 from emonet.results.metrics import uar
 from emonet.results.plots import heatmap_png
-from emonet.results.predictions import write_json
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
 

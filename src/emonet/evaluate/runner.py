@@ -18,6 +18,7 @@ from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import EmoSetError, open_emoset
 from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
+from emonet.files import write_json
 from emonet.model.scoring import predict_dataset, softmax
 from emonet.results.explain import (
     Scored,
@@ -29,7 +30,7 @@ from emonet.results.explain import (
 )
 from emonet.results.metrics import classification_metrics
 from emonet.results.plots import confusion_png, curves_png, stage_boundaries
-from emonet.results.predictions import predictions_table, write_json, write_predictions
+from emonet.results.predictions import predictions_table, write_predictions
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
 

@@ -13,7 +13,6 @@ from emonet.infer.predictor import (
     resolve_checkpoint,
     save_embeddings,
     segment_bounds,
-    write_table,
 )
 
 
@@ -36,5 +35,4 @@ __all__ = [
     "resolve_checkpoint",
     "save_embeddings",
     "segment_bounds",
-    "write_table",
 ]

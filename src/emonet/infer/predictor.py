@@ -49,7 +49,6 @@ __all__ = [  # CheckpointNotFound and resolve_checkpoint live in emonet.model.ch
     "resolve_checkpoint",
     "save_embeddings",
     "segment_bounds",
-    "write_table",
 ]
 
 SILENT, TOO_SHORT, NO_AUDIO = "silent", "too short", "no audio"
@@ -550,19 +549,3 @@ class Predictor:
         cols = ["file", "start", "end", "error"] if per_segment else ["file", "error"]
         data = np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, dim))
         return Embeddings(pd.DataFrame(index, columns=cols), data)
-
-
-def write_table(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a prediction table as ``.csv``, ``.jsonl`` (one JSON object per row) or ``.parquet``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table.to_csv(path, index=False)
-    elif suffix == ".jsonl":
-        table.to_json(path, orient="records", lines=True, force_ascii=False)
-    elif suffix == ".parquet":
-        table.to_parquet(path, index=False)
-    else:
-        raise PredictorError(f"{path}: tables are written as .csv, .jsonl or .parquet")
-    return path

@@ -25,8 +25,8 @@ from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.evaluate.compare import compare_corpus
 from emonet.evaluate.runner import evaluate
 from emonet.evaluate.stats import holm
+from emonet.files import write_json, write_text
 from emonet.results.explain import Scored, bullets, describe, devel_test_note, partition_note
-from emonet.results.predictions import atomic_write_text, write_json
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
 from emonet.train.config import TrainConfig, config_from_dict
@@ -221,7 +221,7 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "experiment.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
+    write_text(out / "experiment.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
     for run in plan(cfg):
         folder = out / run.name
         trained = (folder / "DONE.json").is_file()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from emonet.files import atomic_path
 
 
 def _plt():
@@ -20,13 +21,10 @@ def _plt():
 
 
 def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # the temporary name keeps the suffix: the image format
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
     _plt().close(fig)
-    tmp.replace(path)
-    return path
+    return Path(path)
 
 
 def _matrix(ax, values: np.ndarray, rows: Sequence[str], cols: Sequence[str], text, cmap: str):

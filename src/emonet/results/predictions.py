@@ -10,8 +10,6 @@ Layout of an evaluation folder (``<run>/eval`` for a training run)::
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,25 +17,13 @@ import numpy as np
 import pandas as pd
 
 from emonet.errors import EmoNetError
+from emonet.files import write_table
 
 PROB_PREFIX = "p_"
 
 
 class PredictionsError(EmoNetError, ValueError):
     """Predictions that are missing, malformed or cannot be paired."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Pretty JSON, written atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def predictions_table(
@@ -64,7 +50,7 @@ def predictions_table(
 
 def write_predictions(path: Path, table: pd.DataFrame) -> None:
     """Write a predictions table as CSV, atomically."""
-    atomic_write_text(Path(path), table.to_csv(index=False))
+    write_table(path, table)
 
 
 def read_predictions(path: Path) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from emonet.results.predictions import atomic_write_text
+from emonet.files import write_text
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -39,5 +39,5 @@ def write_report(
     parts.append(f"Command:\n\n```bash\n{command or command_line()}\n```\n")
     for heading, body in sections:
         parts.append(f"## {heading}\n\n{body.rstrip()}\n")
-    atomic_write_text(Path(path), "\n".join(parts))
+    write_text(Path(path), "\n".join(parts))
     return Path(path)
