@@ -404,3 +404,14 @@ def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypa
     assert rows["trainable parameters"] == ["7", "7", "42 |"]
     assert "3 training seeds [0, 1, 2]" in report and "mean ± standard deviation" in report
     assert "on j of the 3 seeds" in report and "toy" not in report
+
+
+@pytest.mark.parametrize("name", ["experiment.yaml", "experiment-gpu.yaml"])
+def test_shipped_experiment_configs_plan_valid_runs(name):
+    """The CPU and the full-size GPU recipe load, and every run's training config is valid."""
+    cfg = load_experiment(Path(__file__).parents[1] / "configs" / name, ["baselines=[]"])
+    runs = plan(cfg)
+    assert len(runs) == 16 * len(cfg.seeds)
+    for run in runs:
+        if run.init is None:  # transfer runs need their source trained first
+            recipe.train_config(cfg, run)
