@@ -14,6 +14,7 @@ exits with code 2. Every other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -58,6 +59,17 @@ Device = Annotated[
     ),
 ]
 """``--device``: None means cuda when available, else cpu (:func:`emonet.runtime.torch_device`)."""
+EmoSet = Annotated[
+    Path, typer.Argument(metavar="EMOSET", help="EmoSet folder with the prepared corpora.")
+]
+"""The ``EMOSET`` argument of the commands that score a model on prepared corpora."""
+Corpora = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--corpus", "-c", help="Only these corpora (repeatable; default: all the model knows)."
+    ),
+]
+"""``--corpus``/``-c``: restrict scoring to these corpora (None: every corpus of the model)."""
 BatchSize = Annotated[
     int, typer.Option("--batch-size", min=1, help="Audio clips per forward pass.")
 ]

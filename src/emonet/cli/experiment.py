@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from emonet.cli.app import BATCH_SIZE, BatchSize, Device, Quiet, app
+from emonet.cli.app import BATCH_SIZE, BatchSize, Corpora, Device, EmoSet, Quiet, app
 
 
 @app.command("experiment")
@@ -42,15 +42,8 @@ def cross_corpus_command(
             help="Multi-corpus run folder (uses checkpoints/best) or checkpoint folder.",
         ),
     ],
-    emoset: Annotated[
-        Path, typer.Argument(metavar="EMOSET", help="EmoSet folder with the prepared corpora.")
-    ],
-    corpus: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--corpus", "-c", help="Only these corpora (repeatable; default: all the model knows)."
-        ),
-    ] = None,
+    emoset: EmoSet,
+    corpus: Corpora = None,
     partition: Annotated[
         str, typer.Option("--partition", "-p", help="Partition to score.")
     ] = "test",
