@@ -46,7 +46,6 @@ class CropFeeder:
         self.labels_np = np.array(labels, dtype=np.int64)
         self.sizes_np = np.diff(np.asarray(cache.offsets, dtype=np.int64))
         self._first = np.asarray(cache.offsets[:-1], dtype=np.int64)
-        self._first_t = torch.from_numpy(self._first)
         with warnings.catch_warnings():  # a read-only memory map: never written through
             warnings.simplefilter("ignore", UserWarning)
             audio = torch.from_numpy(np.asarray(cache.data))
@@ -55,7 +54,7 @@ class CropFeeder:
         self._offsets = torch.arange(self.window, device=self.device)
         self.lengths = torch.from_numpy(np.minimum(self.sizes_np, self.window)).to(self.device)
         self.sizes = torch.from_numpy(self.sizes_np).to(self.device)
-        self._first_t = self._first_t.to(self.device)
+        self._first_t = torch.from_numpy(self._first).to(self.device)
         self.set_epoch(0)
 
     def __len__(self) -> int:
