@@ -185,23 +185,30 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     """
     from lightning_fabric import Fabric
 
+    from emonet.train.augment import BatchAugment
     from emonet.train.setup import build_model, load_data, make_optimizer
     from emonet.train.step import run_epoch
 
     meta = torch.device("meta")
-    for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu"))):
+    # "bucket": length-bucketed crops, SpecAugment and random gain (mixup's Beta draw has no
+    # meta kernel; it draws on the device with validate_args=False, which never syncs)
+    for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",))):  # fmt: skip
         cfg = config_from_dict(
             base(
                 real_emoset,
                 tmp_path / mode,
-                mode,
+                "scratch" if mode == "bucket" else mode,
                 corpora,
                 data__limit=24,
                 data__placement="device",
                 data__batch_size=8,
+                data__crops="bucket" if mode == "bucket" else "pad",
                 multi__steps_per_epoch=2,
                 optim__grad_clip=1.0,
                 loss__name="focal",
+                augment__freq_masks=2 if mode == "bucket" else 0,
+                augment__time_masks=2 if mode == "bucket" else 0,
+                augment__gain_db=6.0 if mode == "bucket" else 0.0,
             )
         )
         data = load_data(cfg, meta)
@@ -213,10 +220,13 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
 
         sizes = {n: len(c.train) for n, c in data.items()}
         steps = 4 if mode == "multi" else None
-        plan = epoch_plan(sizes, 8, 0, 0, steps, "round-robin")
+        lengths = {n: c.train.sizes_np for n, c in data.items()} if mode == "bucket" else None
+        plan = epoch_plan(sizes, 8, 0, 0, steps, "round-robin", lengths=lengths)
+        assert mode != "bucket" or net.spec_augment is not None
+        augment = BatchAugment(cfg.augment) if mode == "bucket" else None
         state = RunState()
         totals = run_epoch(fabric, net, net, optimizer, data, plan, Schedule(cfg.optim, 3),
-                           state, 0)  # fmt: skip
+                           state, 0, augment=augment)  # fmt: skip
         assert state.step == len(plan)
         assert totals.loss_sums.device == meta and totals.first_bad.device == meta
         with pytest.raises(RuntimeError, match="meta"):
@@ -225,7 +235,8 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     # and the audit does catch a tensor left on the CPU: a loss whose class weights stayed there
     data["emodb"].loss = torch.nn.CrossEntropyLoss(weight=torch.ones(7))
     with pytest.raises(RuntimeError, match="expected device meta"):
-        run_epoch(fabric, net, net, optimizer, data, plan, Schedule(cfg.optim, 3), state, 0)
+        run_epoch(fabric, net, net, optimizer, data, plan, Schedule(cfg.optim, 3), state, 0,
+                  augment=augment)  # fmt: skip
 
 
 def test_checkpoints_load_onto_another_device(real_emoset, tmp_path):

@@ -53,7 +53,8 @@ class BatchAugment:
         if self.alpha <= 0:
             return Batch(waves, lengths, labels)
         a = torch.tensor(self.alpha, device=device)
-        lam = torch.distributions.Beta(a, a).sample()
+        # validate_args=False: checking the parameters would wait for the device every step
+        lam = torch.distributions.Beta(a, a, validate_args=False).sample()
         lam = torch.maximum(lam, 1 - lam)  # the first item dominates: its label weighs more
         perm = torch.randperm(n, device=device)
         waves = lam * waves + (1 - lam) * waves[perm]
