@@ -55,20 +55,24 @@ def recipe(emoset: Path, corpus: str, seed: int, out: Path, extra: dict) -> dict
     return cfg
 
 
+def train_and_score(cfg: dict, corpus: str) -> dict[str, float]:
+    """Devel and test UAR of one run (trained, resumed or reused, then evaluated once)."""
+    out = Path(cfg["out"])
+    if not (out / "DONE.json").exists():
+        resume = (out / "checkpoints" / "last" / "trainer_state.json").is_file()
+        train(config_from_dict(cfg), resume=resume, show_progress=False)
+    scores = out / "eval" / "metrics.json"
+    if not scores.exists() or "devel" not in json.loads(scores.read_text())["results"][corpus]:
+        evaluate(out, Path(cfg["data"]["emoset"]), [corpus], ("devel", "test"),
+                 show_progress=False, device="cpu")  # fmt: skip
+    results = json.loads(scores.read_text())["results"][corpus]
+    return {p: float(results[p]["uar"]) for p in ("devel", "test")}
+
+
 def run_one(emoset: Path, corpus: str, seed: int, variant: str, root: Path) -> float:
     """Test UAR of one variant on one corpus and seed (trained and evaluated once, then reused)."""
     out = root / variant / corpus / f"seed-{seed}"
-    if not (out / "DONE.json").exists():
-        if out.exists():
-            train(config_from_dict(recipe(emoset, corpus, seed, out, VARIANTS[variant])),
-                  resume=True, show_progress=False)  # fmt: skip
-        else:
-            train(config_from_dict(recipe(emoset, corpus, seed, out, VARIANTS[variant])),
-                  show_progress=False)  # fmt: skip
-    scores = out / "eval" / "metrics.json"
-    if not scores.exists():
-        evaluate(out, emoset, [corpus], ("test",), show_progress=False, device="cpu")
-    return float(json.loads(scores.read_text())["results"][corpus]["test"]["uar"])
+    return train_and_score(recipe(emoset, corpus, seed, out, VARIANTS[variant]), corpus)["test"]
 
 
 def main() -> None:

@@ -249,6 +249,28 @@ def test_new_corpus_on_a_loaded_model_starts_as_the_first_corpus(tmp_path):
     assert torch.equal(fresh.backbone.final_bns["x"].running_var, torch.ones(64))
 
 
+def test_new_corpus_can_start_from_another_corpus_head():
+    """head_like copies the pooling, hidden layer and its batch norm of ``like``; the output layer
+    (another label set) stays new, and without head_like the whole head is new."""
+    torch.manual_seed(0)
+    model = create_model("emonet-tiny")
+    model.add_corpus("a", LABELS_A)
+    model.add_corpus("z", LABELS_B)
+    with torch.no_grad():
+        for p in model.heads["z"].parameters():
+            p.add_(1.0)  # make z's head differ from a's
+    model.add_corpus("b", LABELS_B, like="z", head_like=True)
+    model.add_corpus("c", LABELS_B, like="z")
+    z, b, c = (model.heads[n].state_dict() for n in "zbc")
+    copied = [k for k in z if not k.startswith("classifier.fc2.")]
+    assert any(k.startswith("pool.") for k in copied) and "classifier.bn.running_var" in copied
+    for k in copied:
+        assert torch.equal(b[k], z[k]), k
+    assert not torch.equal(b["classifier.fc2.weight"], z["classifier.fc2.weight"])
+    assert not torch.equal(c["pool.proj.weight"], z["pool.proj.weight"])
+    assert not torch.equal(c["classifier.fc1.weight"], z["classifier.fc1.weight"])
+
+
 # ----------------------------------------------------------------------------- masking and heads
 @pytest.mark.parametrize("filler", ["zeros", "junk"])
 def test_padding_does_not_change_the_attention_output_of_a_shorter_item(filler):

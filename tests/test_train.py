@@ -164,6 +164,25 @@ def test_transfer_modes_learn_emodb(mode, multi_run, real_emoset, tmp_path):
             assert torch.equal(old[k], new[k]), k
 
 
+def test_transfer_like_and_head_options(multi_run, real_emoset, tmp_path):
+    """transfer.like picks the source corpus the new one starts from (an unknown one is a config
+    error naming it); transfer.head: like starts the new head's pooling from that corpus's."""
+    init = multi_run / "checkpoints" / "best"
+    cfg = base(real_emoset, tmp_path / "bad", "adapters", init=str(init), data__limit=32,
+               optim__max_epochs=1)  # fmt: skip
+    cfg["transfer"] = {"like": "casia", "head": "like"}
+    with pytest.raises(ConfigError, match=r"transfer\.like: corpus 'casia' is not in the check"):
+        train(config_from_dict(cfg), show_progress=False)
+    cfg["transfer"]["like"] = "urdu"
+    cfg["optim"]["lr"] = 0.0  # nothing moves: the new corpus is exactly what it started from
+    run = train(config_from_dict({**cfg, "out": str(tmp_path / "ok")}), show_progress=False)
+    state = load_checkpoint(run / "checkpoints" / "last").state_dict()
+    assert torch.equal(state["heads.emodb.pool.proj.weight"], state["heads.urdu.pool.proj.weight"])
+    assert torch.equal(
+        state["backbone.final_bns.emodb.weight"], state["backbone.final_bns.urdu.weight"]
+    )
+
+
 # --- engine ------------------------------------------------------------------------------------
 
 

@@ -145,9 +145,12 @@ class EmoNet(nn.Module):
         self.to(memory_format=torch.channels_last)
 
     # ----------------------------------------------------------------------------- corpora
-    def add_corpus(self, name: str, labels: Sequence[str], like: str | None = None) -> None:
+    def add_corpus(
+        self, name: str, labels: Sequence[str], like: str | None = None, head_like: bool = False
+    ) -> None:
         """Add a corpus with its ordered labels: zero adapters, batch norms copied from ``like``
-        (default: the first corpus; fresh if there is none), a new head."""
+        (default: the first corpus; fresh if there is none), a new head (with ``head_like``,
+        its pooling and hidden layer copied from ``like``'s; the output layer is always new)."""
         check_corpus_name(name)
         if name in self.corpora:
             raise ValueError(f"corpus {name!r} is already in the model")
@@ -167,6 +170,8 @@ class EmoNet(nn.Module):
         if c.head == "attention" and not c.share_pooling:
             own_pool = AttentionPool(self.embed_dim, scale=c.attention_scale)
         head = Head(own_pool, Classifier(self.embed_dim, len(labels), c.head_dropout))
+        if head_like and like is not None:
+            head.copy_hidden(self.heads[like])
         if ref.device.type != "cpu" or ref.dtype != torch.float32:
             head = head.to(ref.device, ref.dtype)
         self.heads[name] = head

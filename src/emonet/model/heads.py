@@ -89,3 +89,13 @@ class Head(nn.Module):
         super().__init__()
         self.pool = pool
         self.classifier = classifier
+
+    def copy_hidden(self, other: Head) -> None:
+        """Start from ``other``'s pooling, hidden layer and its batch norm (not the output layer,
+        whose labels differ): transfer keeps what the source corpus learnt to attend to."""
+        if self.pool is not None and other.pool is not None:
+            self.pool.load_state_dict(other.pool.state_dict())
+        for part in ("fc1", "bn"):
+            getattr(self.classifier, part).load_state_dict(
+                getattr(other.classifier, part).state_dict()
+            )

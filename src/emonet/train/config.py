@@ -137,6 +137,18 @@ class MultiConfig:
 
 
 @dataclass
+class TransferConfig:
+    """How a corpus new to the ``init`` model starts (finetune, last-layer, adapters)."""
+
+    like: str | None = None
+    """Corpus of the init model whose batch norms (and head, with head: like) the new corpus
+    starts from; default: the model's first corpus."""
+    head: Literal["fresh", "like"] = "fresh"
+    """fresh: a new random head; like: pooling and hidden layer copied from ``like`` (the
+    output layer is always new: the label sets differ)."""
+
+
+@dataclass
 class EngineConfig:
     """Devices, precision and distribution (Lightning Fabric)."""
 
@@ -186,6 +198,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     multi: MultiConfig = field(default_factory=MultiConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def model_overrides(self) -> dict[str, Any]:

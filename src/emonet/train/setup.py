@@ -107,8 +107,14 @@ def build_model(cfg: TrainConfig, data: dict[str, CorpusData]) -> EmoNet:
                     f"{list(model.corpora[c.name])}, EmoSet has {c.labels}"
                 )
         else:
+            like = cfg.transfer.like
+            if like is not None and like not in model.corpora:
+                raise ConfigError(
+                    f"transfer.like: corpus {like!r} is not in the checkpoint {cfg.init} "
+                    f"({list(model.corpora)})"
+                )
             torch.manual_seed(cfg.seed)
-            model.add_corpus(c.name, c.labels)
+            model.add_corpus(c.name, c.labels, like, head_like=cfg.transfer.head == "like")
     model.set_mode(cfg.mode, cfg.data.corpora if cfg.mode == "multi" else cfg.data.corpora[0])
     if not cfg.engine.channels_last:
         model.to(memory_format=torch.contiguous_format)
