@@ -97,7 +97,9 @@ class RunFolder:
             saved = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"--resume: cannot read {path} ({exc})") from None
-        old, new = _flatten(saved or {}), _flatten(to_dict(cfg))
+        # a key added to the schema after the run started counts as its default
+        old = {**_flatten(to_dict(TrainConfig())), **_flatten(saved or {})}
+        new = _flatten(to_dict(cfg))
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         unsafe = [k for k in changed if k not in RESUME_SAFE]
         if unsafe:
