@@ -69,10 +69,55 @@ def train_and_score(cfg: dict, corpus: str) -> dict[str, float]:
     return {p: float(results[p]["uar"]) for p in ("devel", "test")}
 
 
-def run_one(emoset: Path, corpus: str, seed: int, variant: str, root: Path) -> float:
-    """Test UAR of one variant on one corpus and seed (trained and evaluated once, then reused)."""
+def run_one(emoset: Path, corpus: str, seed: int, variant: str, root: Path) -> dict[str, float]:
+    """Devel and test UAR of one variant on one corpus and seed (trained once, then reused)."""
     out = root / variant / corpus / f"seed-{seed}"
-    return train_and_score(recipe(emoset, corpus, seed, out, VARIANTS[variant]), corpus)["test"]
+    return train_and_score(recipe(emoset, corpus, seed, out, VARIANTS[variant]), corpus)
+
+
+Scores = dict[str, dict[str, dict[str, list[float]]]]
+"""variant → corpus → partition (devel, test) → UAR per seed."""
+
+
+def _ms(values: list[float]) -> str:
+    """Mean ± sample standard deviation (the mean alone for one value)."""
+    if len(values) < 2:
+        return f"{np.mean(values):.3f}"
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
+
+def write_results(name: str, title: str, uar: Scores, corpora: list[str], reference: str,
+                  started: float, extra: dict) -> None:  # fmt: skip
+    """``benchmarks/results/<name>.{json,md}``: test UAR per corpus (mean ± sd over seeds), the
+    corpus average's mean ± sd over seeds on test and devel, and the difference to ``reference``."""
+
+    def average(v: str, part: str) -> list[float]:  # the corpus mean, seed by seed
+        return list(np.mean([uar[v][c][part] for c in corpora], axis=0))
+
+    mean = {v: {p: float(np.mean(average(v, p))) for p in ("devel", "test")} for v in uar}
+    result = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "corpora": corpora, **extra, "uar": uar, "mean": mean,
+        "minutes": round((time.time() - started) / 60, 1), "load_average_after": os.getloadavg(),
+    }  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    write_json(RESULTS / f"{name}.json", result)
+    head = f"| variant | {' | '.join(corpora)} | mean test | mean devel | Δ test vs {reference} |"
+    lines = [head, "|" + "---|" * (len(corpora) + 4)]
+    for v in uar:
+        cells = [_ms(uar[v][c]["test"]) for c in corpora]
+        delta = mean[v]["test"] - mean[reference]["test"] if reference in mean else float("nan")
+        lines.append(f"| {v} | {' | '.join(cells)} | {_ms(average(v, 'test'))} | "
+                     f"{_ms(average(v, 'devel'))} | {delta:+.3f} |")  # fmt: skip
+    text = (
+        f"# {title}\n\nTest UAR per corpus, mean ± sd over seeds {extra.get('seeds')} (checkpoint "
+        f"chosen on devel); mean columns: the corpus average; {result['machine']}; "
+        f"{result['minutes']} min in this invocation (finished runs are reused), load average "
+        f"after {result['load_average_after'][0]:.2f}."
+        "\n\n" + "\n".join(lines) + "\n"
+    )
+    write_text(RESULTS / f"{name}.md", text)
+    print(text)
 
 
 def main() -> None:
@@ -85,35 +130,21 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     t0 = time.time()
-    uar: dict[str, dict[str, list[float]]] = {v: {} for v in args.variants}
+    uar: Scores = {}
     for variant in args.variants:
         for corpus in args.corpora:
             for seed in args.seeds:
-                u = run_one(args.emoset, corpus, seed, variant, args.out)
-                uar[variant].setdefault(corpus, []).append(u)
-                print(f"{variant:15s} {corpus:8s} seed {seed}: test UAR {u:.3f}", flush=True)
-    means = {v: float(np.mean([np.mean(x) for x in uar[v].values()])) for v in uar}
-    result = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "seeds": args.seeds, "corpora": args.corpora, "augment": AUGMENT, "test_uar": uar,
-        "mean": means, "minutes": round((time.time() - t0) / 60, 1),
-        "load_average_after": os.getloadavg(),
-    }  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    write_json(RESULTS / "ablation.json", result)
-    head = "| variant | " + " | ".join(args.corpora) + " | mean | Δ mean vs pad |"
-    lines = [head, "|" + "---|" * (len(args.corpora) + 3)]
-    for v in uar:
-        cells = [f"{np.mean(uar[v][c]):.3f}" for c in args.corpora]
-        delta = f"{means[v] - means['pad']:+.3f}" if "pad" in means else "–"
-        lines.append(f"| {v} | " + " | ".join(cells) + f" | {means[v]:.3f} | {delta} |")
-    text = (
-        "# Ablation: padding-aware crops and augmentation (scratch, emonet-tiny, CPU recipe)\n\n"
-        f"Test UAR, checkpoint chosen on devel; seeds {args.seeds}; {result['machine']}; "
-        f"{result['minutes']} min.\n\n" + "\n".join(lines) + "\n"
-    )
-    write_text(RESULTS / "ablation.md", text)
-    print(text)
+                scores = run_one(args.emoset, corpus, seed, variant, args.out)
+                for part, u in scores.items():
+                    uar.setdefault(variant, {}).setdefault(corpus, {}).setdefault(part, [])
+                    uar[variant][corpus][part].append(u)
+                print(f"{variant:15s} {corpus:8s} seed {seed}: devel {scores['devel']:.3f} "
+                      f"test {scores['test']:.3f}", flush=True)  # fmt: skip
+    write_results(
+        "ablation",
+        "Ablation: padding-aware crops and augmentation (scratch, emonet-tiny, CPU recipe)",
+        uar, args.corpora, "pad", t0, {"seeds": args.seeds, "augment": AUGMENT},
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

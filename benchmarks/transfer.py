@@ -15,14 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
-import numpy as np
-from ablation import RESULTS, recipe, train_and_score
-
-from emonet.files import write_json, write_text
+from ablation import Scores, recipe, train_and_score, write_results
 
 VARIANTS: dict[str, dict] = {
     "base": {},
@@ -61,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     t0 = time.time()
-    uar: dict[str, dict[str, dict[str, list[float]]]] = {}
+    uar: Scores = {}
     for seed in args.seeds:
         for c in args.corpora:
             scratch = json.loads(
@@ -86,42 +82,11 @@ def main() -> None:
                     uar.setdefault(variant, {}).setdefault(c, {}).setdefault(p, []).append(u)
                 print(f"{variant:10s} {c:8s} seed {seed}: devel {scores['devel']:.3f} "
                       f"test {scores['test']:.3f}", flush=True)  # fmt: skip
-    mean = {
-        v: {p: float(np.mean([np.mean(uar[v][c][p]) for c in args.corpora]))
-            for p in ("devel", "test")}
-        for v in uar
-    }  # fmt: skip
-    result = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "seeds": args.seeds, "corpora": args.corpora, "variants": VARIANTS, "uar": uar,
-        "mean": mean, "minutes": round((time.time() - t0) / 60, 1),
-        "load_average_after": os.getloadavg(),
-    }  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    write_json(RESULTS / "transfer.json", result)
-    head = (
-        "| variant | "
-        + " | ".join(args.corpora)
-        + " | mean devel | mean test | Δ test vs scratch |"
-    )
-    lines = [head, "|" + "---|" * (len(args.corpora) + 4)]
-    for v in uar:
-        cells = [
-            f"{np.mean(uar[v][c]['devel']):.3f} / {np.mean(uar[v][c]['test']):.3f}"
-            for c in args.corpora
-        ]
-        delta = mean[v]["test"] - mean["scratch"]["test"]
-        lines.append(
-            f"| {v} | " + " | ".join(cells)
-            + f" | {mean[v]['devel']:.3f} | {mean[v]['test']:.3f} | {delta:+.3f} |"
-        )  # fmt: skip
-    text = (
-        "# Transfer variants (adapters from the multi model of the two other corpora)\n\n"
-        f"Devel / test UAR, checkpoint chosen on devel; seeds {args.seeds}; {result['machine']}; "
-        f"{result['minutes']} min.\n\n" + "\n".join(lines) + "\n"
-    )
-    write_text(RESULTS / "transfer.md", text)
-    print(text)
+    write_results(
+        "transfer",
+        "Transfer variants (adapters from the multi model of the two other corpora)",
+        uar, args.corpora, "scratch", t0, {"seeds": args.seeds, "variants": VARIANTS},
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
