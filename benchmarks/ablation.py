@@ -79,6 +79,24 @@ Scores = dict[str, dict[str, dict[str, list[float]]]]
 """variant → corpus → partition (devel, test) → UAR per seed."""
 
 
+def add_scores(uar: Scores, variant: str, corpus: str, scores: dict[str, float]) -> None:
+    """Append one seed's devel and test UAR to ``uar``."""
+    for part, u in scores.items():
+        uar.setdefault(variant, {}).setdefault(corpus, {}).setdefault(part, []).append(u)
+
+
+def sweep_parser(doc: str, out: str, variants: list[str]) -> argparse.ArgumentParser:
+    """The options every sweep of this folder takes (EMOSET, --out, --seeds, --corpora,
+    --variants)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("emoset", type=Path)
+    parser.add_argument("--out", type=Path, default=Path(out))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--corpora", nargs="+", default=["emodb", "ravdess", "urdu"])
+    parser.add_argument("--variants", nargs="+", default=variants, choices=variants)
+    return parser
+
+
 def _ms(values: list[float]) -> str:
     """Mean ± sample standard deviation (the mean alone for one value)."""
     if len(values) < 2:
@@ -121,13 +139,7 @@ def write_results(name: str, title: str, uar: Scores, corpora: list[str], refere
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("emoset", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("runs/ablation"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--corpora", nargs="+", default=["emodb", "ravdess", "urdu"])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    args = parser.parse_args()
+    args = sweep_parser(__doc__, "runs/ablation", list(VARIANTS)).parse_args()
     print(f"load average before: {os.getloadavg()}")
     t0 = time.time()
     uar: Scores = {}
@@ -135,9 +147,7 @@ def main() -> None:
         for corpus in args.corpora:
             for seed in args.seeds:
                 scores = run_one(args.emoset, corpus, seed, variant, args.out)
-                for part, u in scores.items():
-                    uar.setdefault(variant, {}).setdefault(corpus, {}).setdefault(part, [])
-                    uar[variant][corpus][part].append(u)
+                add_scores(uar, variant, corpus, scores)
                 print(f"{variant:15s} {corpus:8s} seed {seed}: devel {scores['devel']:.3f} "
                       f"test {scores['test']:.3f}", flush=True)  # fmt: skip
     write_results(

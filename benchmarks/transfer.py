@@ -6,19 +6,18 @@ trained (``multi/without-<corpus>``), against that experiment's ``scratch`` runs
     python benchmarks/transfer.py EMOSET EXPERIMENT_RUN [--out runs/transfer] [--seeds 0]
 
 Writes ``benchmarks/results/transfer.{json,md}``: devel and test UAR per corpus and variant (the
-checkpoint chosen on devel), the means, and the trainable parameters of each variant. Finished
-runs are reused, so an interrupted sweep continues where it stopped.
+checkpoint chosen on devel), the means over the corpora, and each variant's difference to
+scratch. Finished runs are reused, so an interrupted sweep continues where it stopped.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 from pathlib import Path
 
-from ablation import Scores, recipe, train_and_score, write_results
+from ablation import Scores, add_scores, recipe, sweep_parser, train_and_score, write_results
 
 VARIANTS: dict[str, dict] = {
     "base": {},
@@ -47,13 +46,8 @@ def transfer_recipe(emoset: Path, corpus: str, seed: int, out: Path, init: Path,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("emoset", type=Path)
+    parser = sweep_parser(__doc__, "runs/transfer", list(VARIANTS))
     parser.add_argument("experiment", type=Path, help="an `emonet experiment` output folder")
-    parser.add_argument("--out", type=Path, default=Path("runs/transfer"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--corpora", nargs="+", default=["emodb", "ravdess", "urdu"])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     t0 = time.time()
@@ -65,10 +59,7 @@ def main() -> None:
                     seed_folder(args.experiment, f"scratch/{c}", seed) / "eval/metrics.json"
                 ).read_text()
             )["results"][c]
-            for p in ("devel", "test"):
-                uar.setdefault("scratch", {}).setdefault(c, {}).setdefault(p, []).append(
-                    float(scratch[p]["uar"])
-                )
+            add_scores(uar, "scratch", c, {p: float(scratch[p]["uar"]) for p in ("devel", "test")})
     for variant in args.variants:
         for c in args.corpora:
             for seed in args.seeds:
@@ -78,8 +69,7 @@ def main() -> None:
                     args.emoset, c, seed, out, init / "checkpoints" / "best", VARIANTS[variant]
                 )
                 scores = train_and_score(cfg, c)
-                for p, u in scores.items():
-                    uar.setdefault(variant, {}).setdefault(c, {}).setdefault(p, []).append(u)
+                add_scores(uar, variant, c, scores)
                 print(f"{variant:10s} {c:8s} seed {seed}: devel {scores['devel']:.3f} "
                       f"test {scores['test']:.3f}", flush=True)  # fmt: skip
     write_results(
