@@ -170,6 +170,31 @@ def test_resume_is_exact_for_ddp_two_processes(real_emoset, tmp_path):
     assert len(done["replicas"]) == 2 and len(set(done["replicas"])) == 1
 
 
+def test_user_error_in_spawned_workers_is_one_line(real_emoset, tmp_path):
+    """A user error raised inside two ddp_spawn workers (a corpus the EmoSet lacks, found when
+    the workers load data) reaches the command as itself: one ``error:`` line, exit code 2; the
+    run folder of a start that trained nothing does not block the corrected run."""
+    cfg = base(real_emoset, tmp_path / "run", data__corpora=["nosuch"], engine__devices=2,
+               engine__threads=1)  # fmt: skip
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    res = subprocess.run(
+        [sys.executable, "-m", "emonet", "train", str(path), "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "data.corpora" in errors[0] and "nosuch" in errors[0], res.stderr
+    # the failed start trained nothing, so the folder stays free for the same or a fixed run
+    with pytest.raises(ConfigError, match="nosuch"):  # the library raises the worker's class
+        train(config_from_dict(cfg), show_progress=False)
+    fixed = {**cfg, "data": {**cfg["data"], "corpora": ["emodb"], "limit": 32}}
+    fixed["engine"] = {**cfg["engine"], "devices": 1}
+    fixed["optim"] = {**cfg["optim"], "max_epochs": 1}
+    assert (train(config_from_dict(fixed), show_progress=False) / "DONE.json").is_file()
+
+
 # --- device placement ----------------------------------------------------------------------
 
 

@@ -12,8 +12,10 @@ epoch, when the epoch's numbers are logged. Checkpoints and the resume rules liv
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -31,6 +33,8 @@ from rich.progress import (
 )
 
 from emonet.data.sampling import epoch_batches, epoch_plan
+from emonet.errors import EmoNetError
+from emonet.files import write_json
 from emonet.locking import exclusive_lock
 from emonet.model import EmoNet, load_checkpoint
 from emonet.model.scoring import predict_dataset
@@ -101,8 +105,50 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
         return folder.path
     folder.path.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(folder.lock, f"run folder {folder.path}"):
-        fabric.launch(_worker, cfg, resume, show_progress)
+        if strategy != "ddp_spawn":
+            fabric.launch(_worker, cfg, resume, show_progress)
+        else:
+            _launch_spawned(fabric, cfg, resume, show_progress)
     return folder.path
+
+
+def _launch_spawned(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> None:
+    """Launch spawned workers so that a user error in one of them stays a user error here.
+
+    A spawned process's exception reaches the parent only as traceback text; the worker that
+    raised an :class:`EmoNetError` also leaves its kind and message in a file, re-raised here.
+    """
+    with tempfile.TemporaryDirectory(prefix="emonet-launch-") as tmp:
+        report = Path(tmp) / "user_error.json"
+        try:
+            fabric.launch(_reporting_worker, report, cfg, resume, show_progress)
+        except Exception:
+            if report.is_file():
+                raise _user_error(json.loads(report.read_text())) from None
+            raise
+
+
+def _reporting_worker(fabric, report: Path, cfg: TrainConfig, resume: bool, show: bool) -> str:
+    """:func:`_worker`, writing a user error's kind and message to ``report`` before it fails."""
+    try:
+        return _worker(fabric, cfg, resume, show)
+    except EmoNetError as exc:
+        kind = type(exc)
+        write_json(
+            report, {"module": kind.__module__, "kind": kind.__qualname__, "message": str(exc)}
+        )
+        raise
+
+
+def _user_error(record: dict) -> EmoNetError:
+    """The user error a worker reported, as its own class where that can be rebuilt."""
+    try:
+        kind = getattr(importlib.import_module(record["module"]), record["kind"])
+        if issubclass(kind, EmoNetError):
+            return kind(record["message"])
+    except Exception:  # any failure to rebuild the class falls back to the base one
+        pass
+    return EmoNetError(record["message"])
 
 
 def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:

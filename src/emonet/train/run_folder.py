@@ -58,6 +58,15 @@ class RunFolder:
         """True when a resumable ``checkpoints/last`` exists (after :meth:`recover`)."""
         return (self.last / STATE_FILE).is_file()
 
+    def has_trained(self) -> bool:
+        """True when the folder holds anything a run produced: a checkpoint, a logged epoch or
+        the end of a run."""
+        return (
+            self.is_done()
+            or any(self.checkpoints.glob("*/*"))
+            or (self.path / "metrics.csv").is_file()
+        )
+
     def is_done(self) -> bool:
         """True when the run finished (``DONE.json``)."""
         return (self.path / "DONE.json").is_file()
@@ -77,13 +86,14 @@ class RunFolder:
 
     def start(self, cfg: TrainConfig, resume: bool) -> None:
         """Create the folder for a new run, or check that ``cfg`` may resume the one in it (a run
-        interrupted before its first checkpoint resumes from the beginning)."""
+        interrupted before its first checkpoint resumes from the beginning). A folder whose run
+        failed before it trained anything (e.g. on a missing corpus) is free for a new run."""
         self.recover()
         if resume:
             if not (self.path / "config.yaml").is_file():
                 raise ConfigError(f"--resume: {self.path} holds no run to resume")
             self.check_same_config(cfg)
-        elif (self.path / "config.yaml").exists():
+        elif (self.path / "config.yaml").exists() and self.has_trained():
             raise ConfigError(
                 f"out: {self.path} already holds a run; use --resume to continue it or another out"
             )
