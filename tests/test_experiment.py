@@ -415,3 +415,26 @@ def test_shipped_experiment_configs_plan_valid_runs(name):
     for run in runs:
         if run.init is None:  # transfer runs need their source trained first
             recipe.train_config(cfg, run)
+
+
+def test_checkpoint_last_scores_the_end_of_training_beside_the_best(finished):
+    """``checkpoint: last`` scores each finished run's last checkpoint into ``eval-last`` without
+    retraining, says so in the report, and leaves the best checkpoint's scores in ``eval``."""
+    path, cfg, result, _ = finished
+    out = Path(cfg.out)
+    best_metrics = out / "scratch" / "toy-de" / "eval" / "toy-de" / "test" / "metrics.json"
+    before = best_metrics.read_text()
+    last = run_experiment(load_experiment(path, ["checkpoint=last"]), show_progress=False)
+    for setting, per in last["uar"].items():
+        for corpus, value in per.items():
+            run = out / ("multi/all" if setting == "multi" else f"scratch/{corpus}")
+            scores = run / "eval-last" / corpus / "test" / "metrics.json"
+            metrics = json.loads(scores.read_text())
+            assert value == metrics["uar"]
+            assert Path(metrics["checkpoint"]).resolve() == (run / "checkpoints" / "last").resolve()
+    assert best_metrics.read_text() == before
+    report = (out / "report.md").read_text()
+    assert "last checkpoint of every run, chosen on nothing" in report
+    assert "NOT chosen on devel" in report
+    again = run_experiment(load_experiment(path), show_progress=False)  # best: nothing retrained
+    assert again["uar"] == result["uar"]

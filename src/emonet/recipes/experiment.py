@@ -17,7 +17,7 @@ import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import mean, stdev
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -55,7 +55,11 @@ class ExperimentConfig:
     """Training seeds: every EmoNet run once per seed (its train.seed); the table gives mean ± sd.
     One seed keeps the runs in `<setting>/<corpus>`; several put them in `.../seed-<k>`."""
     partition: str = "test"
-    """Partition the table reports (model selection is always on devel)."""
+    """Partition the table reports."""
+    checkpoint: Literal["best", "last"] = "best"
+    """Checkpoint of every EmoNet run that is scored: best (highest devel UAR, the reference's
+    choice; scores in `<run>/eval`) or last (the end of training, chosen on nothing; scores in
+    `<run>/eval-last`). Transfer runs start from their source's best checkpoint either way."""
     alpha: float = 0.05
     """Significance level on Holm-adjusted McNemar p-values."""
     train: dict[str, Any] = field(default_factory=dict)
@@ -225,7 +229,8 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
     for run in plan(cfg):
         folder = out / run.name
         trained = (folder / "DONE.json").is_file()
-        scored = (folder / "eval" / run.corpora[0] / cfg.partition / "metrics.json").is_file()
+        scores = scores_folder(folder, cfg.checkpoint)
+        scored = (scores / run.corpora[0] / cfg.partition / "metrics.json").is_file()
         if trained:
             _check_trained_seed(folder, run.seed)
         if trained and scored:
@@ -238,10 +243,11 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
             parts = ("devel", cfg.partition)
             device = torch_device(config.engine.accelerator)
             evaluate(
-                folder,
+                folder if cfg.checkpoint == "best" else folder / "checkpoints" / "last",
                 Path(cfg.emoset),
                 list(run.corpora),
                 parts,
+                out=scores,
                 show_progress=show_progress,
                 device=device,
             )
@@ -269,10 +275,15 @@ def _check_trained_seed(folder: Path, seed: int) -> None:
         )
 
 
-def _uar(folder: Path, corpus: str, partition: str) -> float:
+def scores_folder(run: Path, checkpoint: str = "best") -> Path:
+    """Where a run's scores live: ``<run>/eval`` (best checkpoint; baselines) or ``eval-last``."""
+    return run / ("eval-last" if checkpoint == "last" else "eval")
+
+
+def _uar(folder: Path, corpus: str, partition: str, checkpoint: str = "best") -> float:
     import json
 
-    path = folder / "eval" / corpus / partition / "metrics.json"
+    path = scores_folder(folder, checkpoint) / corpus / partition / "metrics.json"
     return float(json.loads(path.read_text())["uar"])
 
 
@@ -291,10 +302,10 @@ def _trainable(run_dir: Path, mode: str, corpus: str | list[str]) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _scored(run: Path, corpus: str, partition: str) -> Scored | None:
+def _scored(run: Path, corpus: str, partition: str, checkpoint: str = "best") -> Scored | None:
     import json
 
-    path = run / "eval" / corpus / partition / "metrics.json"
+    path = scores_folder(run, checkpoint) / corpus / partition / "metrics.json"
     return Scored.from_metrics(json.loads(path.read_text())) if path.is_file() else None
 
 
@@ -309,9 +320,9 @@ def meaning(
     ``by_seed`` holds every seed's, and each seed's devel-test gaps are named with it.
     """
     first = [*cfg.settings, *cfg.baselines][0]
-    lines = [partition_note(cfg.partition)]
+    lines = [partition_note(cfg.partition, selected_on_devel=cfg.checkpoint == "best")]
     for c in cfg.corpora:
-        scored = _scored(folder[first][c], c, cfg.partition)
+        scored = _scored(folder[first][c], c, cfg.partition, _checkpoint(cfg, first))
         if scored is not None:
             lines.append(describe(f"{c} ({first}, {cfg.partition})", scored))
     if by_seed and len(by_seed) > 1:
@@ -339,12 +350,17 @@ def meaning(
         for seed, where in runs.items():
             for s in cfg.settings:
                 for c in cfg.corpora:
-                    devel = _scored(where[s][c], c, "devel")
-                    test = _scored(where[s][c], c, cfg.partition)
+                    devel = _scored(where[s][c], c, "devel", cfg.checkpoint)
+                    test = _scored(where[s][c], c, cfg.partition, cfg.checkpoint)
                     label = f"{c} ({s})" if seed is None else f"{c} ({s}, seed {seed})"
                     if devel is not None and test is not None:
                         gaps.append(devel_test_note(label, devel, test))
     return bullets(lines) + ("\n" + bullets(gaps) if any(gaps) else "")
+
+
+def _checkpoint(cfg: ExperimentConfig, column: str) -> str:
+    """The checkpoint a column's scores come from (baselines have one model: "best")."""
+    return cfg.checkpoint if column in cfg.settings else "best"
 
 
 def _count(x: float) -> str:
@@ -355,6 +371,11 @@ def _count(x: float) -> str:
 def _legend(cfg: ExperimentConfig) -> str:
     """What the table's cells, marks and rows are."""
     n, k = len(cfg.seeds), len(cfg.corpora)
+    choice = (
+        "model selection on devel"
+        if cfg.checkpoint == "best"
+        else "EmoNet: the last checkpoint of every run, chosen on nothing"
+    )
     test = f"McNemar exact test, Holm-adjusted over the {k} corpora"
     if n == 1:
         seeds = (
@@ -375,7 +396,7 @@ def _legend(cfg: ExperimentConfig) -> str:
             "in parentheses), averaged over the seeds."
         )
     return (
-        f"UAR on the {cfg.partition} partition (model selection on devel). {seeds} multi: one "
+        f"UAR on the {cfg.partition} partition ({choice}). {seeds} multi: one "
         "model for all corpora. adapters/finetune/last-layer: transfer to the corpus from a "
         "multi model trained on the other corpora. Trainable parameters are those of the first "
         "corpus's run (multi: the whole shared model; baselines: weights and biases of the "
@@ -384,8 +405,8 @@ def _legend(cfg: ExperimentConfig) -> str:
     )
 
 
-def _predictions(run: Path, corpus: str, partition: str) -> Path:
-    return run / "eval" / corpus / partition / "predictions.csv"
+def _predictions(run: Path, corpus: str, partition: str, checkpoint: str = "best") -> Path:
+    return scores_folder(run, checkpoint) / corpus / partition / "predictions.csv"
 
 
 def summarise(cfg: ExperimentConfig) -> dict:
@@ -410,7 +431,10 @@ def summarise(cfg: ExperimentConfig) -> dict:
             folders[k][b] = dict.fromkeys(cfg.corpora, out / "baselines" / b)
     first = folders[seeds[0]]
     per_seed = {
-        s: {c: [_uar(folders[k][s][c], c, cfg.partition) for k in seeds] for c in cfg.corpora}
+        s: {
+            c: [_uar(folders[k][s][c], c, cfg.partition, cfg.checkpoint) for k in seeds]
+            for c in cfg.corpora
+        }
         for s in cfg.settings
     }
     uars = {s: {c: mean(v) for c, v in per.items()} for s, per in per_seed.items()}
@@ -428,8 +452,8 @@ def summarise(cfg: ExperimentConfig) -> dict:
                 rows = [
                     compare_corpus(
                         c,
-                        _predictions(folders[k]["scratch"][c], c, cfg.partition),
-                        _predictions(folders[k][s][c], c, cfg.partition),
+                        _predictions(folders[k]["scratch"][c], c, cfg.partition, cfg.checkpoint),
+                        _predictions(folders[k][s][c], c, cfg.partition, _checkpoint(cfg, s)),
                     )
                     for c in cfg.corpora
                 ]
