@@ -156,7 +156,10 @@ def cross_corpus_matrix(
         for i, head in enumerate(names):
             head_map = [maps[head][lab] for lab in model.corpora[head]]
             for j, target in enumerate(names):
-                progress.update(task, description=f"cross-corpus: {head} head on {target}")
+                # refresh: every cell's name is drawn, however fast the cells go by
+                progress.update(
+                    task, description=f"cross-corpus: {head} head on {target}", refresh=True
+                )
                 ds, y = data[target]
                 probs = softmax(predict_dataset(model, ds, head, batch_size, window))
                 truth_map = [maps[target][lab] for lab in sets[target].labels]
