@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,8 @@ def every_mode(emoset: Path, root: Path, model: str) -> list[dict]:
         for mode, extra in plan:
             out = root / f"modes-{tag}-{mode}"
             cfg = base_config(emoset, out, model, mode=mode, data__limit=128,
-                              engine__precision=precision, **extra)  # fmt: skip
+                              data__batch_size=16, engine__precision=precision,
+                              **extra)  # fmt: skip
             t0 = time.perf_counter()
             m = train_run(cfg)
             rows.append({"mode": mode, "precision": precision, "steps": int(m["step"].max()),
@@ -149,6 +151,79 @@ def cross_device(emoset: Path, root: Path) -> dict:
         "resumed_on_cpu_error": resumed.stderr.strip()[-300:] if resumed.returncode else "",
         "epochs_logged": sorted(set(m["epoch"])),
     }
+
+
+def resume_on_cuda(emoset: Path, root: Path) -> dict:
+    """The reference schedule on CUDA, straight vs SIGKILLed inside stage 2 and resumed on CUDA.
+
+    cuDNN's convolution backward is not bit-reproducible on GPUs, so next to the digests the
+    largest weight difference is recorded; the step and stage columns must match exactly.
+    """
+    import yaml
+
+    from emonet.model import load_checkpoint
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from faults import train_killed_at_step
+
+    def cfg(name: str) -> dict:
+        c = base_config(emoset, root / name, "emonet-tiny", data__limit=96, data__window=2.0,
+                        data__batch_size=16, engine__precision="32-true",
+                        engine__cudnn_benchmark=False)  # fmt: skip
+        c["optim"] = {"schedule": "reference", "lr_stages": [0.02, 0.005, 0.001], "max_epochs": 2,
+                      "patience": 100, "weight_decay": 1e-4}  # fmt: skip
+        return c
+
+    straight = train_run(cfg("ref-straight"))
+    per_epoch = int(straight.groupby("epoch")["step"].first().iloc[0])
+    path = root / "ref-killed.yaml"
+    path.write_text(yaml.safe_dump(cfg("ref-killed")))
+    killed = train_killed_at_step(path, 2 * per_epoch + 1)
+    resumed = subprocess.run([sys.executable, "-m", "emonet", "train", str(path), "--resume",
+                              "--quiet"], capture_output=True, text=True)  # fmt: skip
+    again = pd.read_csv(root / "ref-killed" / "metrics.csv")
+    a = load_checkpoint(root / "ref-straight" / "checkpoints" / "last", device="cpu")
+    b = load_checkpoint(root / "ref-killed" / "checkpoints" / "last", device="cpu")
+    diff = max((x - y).abs().max().item() for x, y in
+               zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+               if x.is_floating_point())  # fmt: skip
+    cols = ["epoch", "stage", "step"]
+    return {
+        "killed_with_sigkill": killed.returncode == -signal.SIGKILL,
+        "resumed_exit_code": resumed.returncode,
+        "resumed_error": resumed.stderr.strip()[-300:] if resumed.returncode else "",
+        "same_epochs_stages_steps": straight[cols].equals(again[cols]),
+        "stages": sorted(set(straight["stage"])),
+        "max_abs_weight_diff": diff,
+    }
+
+
+def cli_on_cuda(emoset: Path, root: Path) -> dict:
+    """evaluate and predict with --device cuda on a CUDA-trained run, and their CPU twins."""
+    run = root / "modes-bf16-scratch"
+    clips = sorted((root / "sources" / "gen0").rglob("*.wav"))[:8]
+    out: dict = {}
+    for device in dict.fromkeys((DEVICE, "cpu")):
+        ev = subprocess.run([sys.executable, "-m", "emonet", "evaluate", str(run), str(emoset),
+                             "-p", "test", "--device", device, "--out", str(root / f"ev-{device}"),
+                             "--quiet"], capture_output=True, text=True)  # fmt: skip
+        table = root / f"pred-{device}.csv"
+        pr = subprocess.run([sys.executable, "-m", "emonet", "predict", str(run),
+                             *map(str, clips), "--device", device, "-o", str(table), "--quiet"],
+                            capture_output=True, text=True)  # fmt: skip
+        metrics = root / f"ev-{device}" / "metrics.json"
+        out[device] = {
+            "evaluate_exit_code": ev.returncode,
+            "evaluate_error": ev.stderr.strip()[-300:] if ev.returncode else "",
+            "evaluate_uar": {c: {p: round(m["uar"], 4) for p, m in per.items()} for c, per in
+                             json.loads(metrics.read_text())["results"].items()}
+            if metrics.exists() else None,
+            "predict_exit_code": pr.returncode,
+            "predict_error": pr.stderr.strip()[-300:] if pr.returncode else "",
+            "predicted": pd.read_csv(table).iloc[:, :3].to_dict("records") if table.exists()
+            else None,
+        }  # fmt: skip
+    return out
 
 
 def synchronize() -> None:
@@ -235,6 +310,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
     parser.add_argument("--no-compile", action="store_true", help="skip engine.compile runs")
     parser.add_argument("--device", default="cuda", help="cpu: a slow smoke test of the script")
+    parser.add_argument("--budget", type=float, default=330.0,
+                        help="seconds after which the engine.compile run is skipped")  # fmt: skip
     args = parser.parse_args()
     global DEVICE
     DEVICE = args.device
@@ -244,8 +321,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="emonet-gpu-"))
     steps = 5 if args.quick else 20
     epochs = 2 if args.quick else 3
-    emoset = make_emoset(root, 3, 96 if args.quick else 320, 6.2)
     batches = (8, 16) if DEVICE == "cpu" else (64, 256)
+    stem = "gpu" if DEVICE == "cuda" else f"gpu-smoke-{DEVICE}"
     results: dict = {
         "device": torch.cuda.get_device_name() if DEVICE == "cuda" else platform.processor(),
         "torch": torch.__version__,
@@ -253,76 +330,142 @@ def main() -> None:
         "python": platform.python_version(),
         "model": args.model,
         "host_load_average": os.getloadavg(),
+        "errors": {},
+        "throughput": [],
     }
-    print("every mode on CUDA …", flush=True)
-    results["modes"] = every_mode(emoset, root, args.model)
-    print("cross-device checkpoints and resume …", flush=True)
-    results["cross_device"] = cross_device(emoset, root)
+
+    def section(name: str, fn, *fn_args):
+        """Run one part; a failure is recorded with its traceback and the next part still runs.
+
+        The results are rewritten after every part, so a run cut short still reports the rest.
+        """
+        print(f"{name} …", flush=True)
+        try:
+            value = fn(*fn_args)
+        except Exception:
+            results["errors"][name] = traceback.format_exc()[-2000:]
+            print(results["errors"][name], file=sys.stderr, flush=True)
+            value = None
+        results["seconds"] = round(time.perf_counter() - t_start, 1)
+        write(results, stem)
+        return value
+
+    emoset = section("generated EmoSet", make_emoset, root, 3, 96 if args.quick else 320, 6.2)
+    if emoset is None:
+        raise SystemExit(1)
+    results["modes"] = section("every mode", every_mode, emoset, root, args.model)
+    results["cross_device"] = section("across devices", cross_device, emoset, root)
+    results["resume"] = section("reference schedule resumed", resume_on_cuda, emoset, root)
+    results["cli"] = section("evaluate and predict", cli_on_cuda, emoset, root)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
-    peaks = {"bf16-mixed": matmul_peak(torch.bfloat16), "32-true": matmul_peak(torch.float32)}
-    results["matmul_peak_tflop_per_s"] = {k: round(v, 1) for k, v in peaks.items()}
-    rows = []
+    peaks = section("matmul peaks", lambda: {"bf16-mixed": matmul_peak(torch.bfloat16),
+                                             "32-true": matmul_peak(torch.float32)})  # fmt: skip
+    results["matmul_peak_tflop_per_s"] = {k: round(v, 1) for k, v in (peaks or {}).items()}
+    bare_rows: dict = {}
     for batch in batches:
         for precision in ("bf16-mixed", "32-true"):
-            print(f"batch {batch} {precision} …", flush=True)
-            bare = bare_step(args.model, batch, precision, steps)
-            real = loop_rate(emoset, root, args.model, batch, precision, False, epochs)
-            row = {"batch": batch, "precision": precision, "compile": False,
-                   "bare_samples_per_s": round(bare["samples_per_s"], 1),
-                   "loop_samples_per_s": round(real["samples_per_s"], 1),
-                   "loop_vs_bare": round(real["samples_per_s"] / bare["samples_per_s"], 3),
-                   "data_share": round(real["data_share"], 4),
-                   "bare_tflop_per_s": round(bare["tflop_per_s"], 1),
-                   "percent_of_matmul_peak": round(100 * bare["tflop_per_s"] / peaks[precision], 1),
-                   "gflop_per_sample": round(bare["gflop_per_sample"], 2)}  # fmt: skip
-            rows.append(row)
-    if not args.no_compile:
-        print("engine.compile, batch 64 bf16 …", flush=True)
-        real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", True, epochs + 1)
-        bare = next(r for r in rows if r["batch"] == batches[0] and r["precision"] == "bf16-mixed")
-        rows.append({"batch": batches[0], "precision": "bf16-mixed", "compile": True,
-                     "bare_samples_per_s": bare["bare_samples_per_s"],
-                     "loop_samples_per_s": round(real["samples_per_s"], 1),
-                     "loop_vs_bare": round(real["samples_per_s"] / bare["bare_samples_per_s"], 3),
-                     "data_share": round(real["data_share"], 4)})  # fmt: skip
-    results["throughput"] = rows
+
+            def measure(batch=batch, precision=precision) -> None:
+                bare = bare_step(args.model, batch, precision, steps)
+                bare_rows[batch, precision] = bare
+                real = loop_rate(emoset, root, args.model, batch, precision, False, epochs)
+                peak = (peaks or {}).get(precision)
+                results["throughput"].append({
+                    "batch": batch, "precision": precision, "compile": False,
+                    "bare_samples_per_s": round(bare["samples_per_s"], 1),
+                    "loop_samples_per_s": round(real["samples_per_s"], 1),
+                    "loop_vs_bare": round(real["samples_per_s"] / bare["samples_per_s"], 3),
+                    "data_share": round(real["data_share"], 4),
+                    "bare_tflop_per_s": round(bare["tflop_per_s"], 1),
+                    "percent_of_matmul_peak": round(100 * bare["tflop_per_s"] / peak, 1)
+                    if peak else None,
+                    "gflop_per_sample": round(bare["gflop_per_sample"], 2),
+                })  # fmt: skip
+
+            section(f"batch {batch} {precision}", measure)
+    elapsed = time.perf_counter() - t_start
+    if args.no_compile or elapsed > args.budget:
+        results["compile_skipped"] = "--no-compile" if args.no_compile else (
+            f"{elapsed:.0f} s spent, over the --budget of {args.budget:.0f} s")  # fmt: skip
+    else:
+
+        def compiled() -> None:
+            real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", True, epochs + 1)
+            bare = bare_rows.get((batches[0], "bf16-mixed"))
+            results["throughput"].append({
+                "batch": batches[0], "precision": "bf16-mixed", "compile": True,
+                "bare_samples_per_s": round(bare["samples_per_s"], 1) if bare else None,
+                "loop_samples_per_s": round(real["samples_per_s"], 1),
+                "loop_vs_bare": round(real["samples_per_s"] / bare["samples_per_s"], 3)
+                if bare else None,
+                "data_share": round(real["data_share"], 4),
+            })  # fmt: skip
+
+        section(f"engine.compile, batch {batches[0]} bf16", compiled)
     results["seconds"] = round(time.perf_counter() - t_start, 1)
-    write(results, "gpu" if DEVICE == "cuda" else f"gpu-smoke-{DEVICE}")
+    write(results, stem)
+    print(markdown(results))
     shutil.rmtree(root, ignore_errors=True)
 
 
 def markdown(r: dict) -> str:
+    """The results as a report; parts that failed or did not run yet are said so."""
+    peak = r.get("matmul_peak_tflop_per_s") or {}
     lines = [
         "# GPU benchmark",
         "",
         f"{r['device']}, torch {r['torch']} (CUDA {r['cuda']}), model `{r['model']}`, 6-s "
-        f"windows; written by `benchmarks/gpu.py` in {r['seconds']} s. Matmul peak measured in "
-        f"the same run: bf16 {r['matmul_peak_tflop_per_s']['bf16-mixed']} TFLOP/s, fp32/TF32 "
-        f"{r['matmul_peak_tflop_per_s']['32-true']} TFLOP/s.",
+        f"windows; written by `benchmarks/gpu.py` in {r.get('seconds')} s. Matmul peak measured "
+        f"in the same run: bf16 {peak.get('bf16-mixed')} TFLOP/s, fp32/TF32 "
+        f"{peak.get('32-true')} TFLOP/s. Bare step: forward, backward and SGD step of the model "
+        "alone on device-resident random audio; loop: `emonet.train.train` in multi mode on two "
+        "generated corpora (data on the device), its last epoch.",
         "",
         "| batch | precision | compile | bare step samples/s | loop samples/s | loop / bare "
         "| data wait | bare TFLOP/s | % of matmul peak |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for t in r["throughput"]:
+    for t in r.get("throughput") or []:
         lines.append(
             f"| {t['batch']} | {t['precision']} | {t['compile']} | {t['bare_samples_per_s']} | "
             f"{t['loop_samples_per_s']} | {t['loop_vs_bare']} | {100 * t['data_share']:.1f} % | "
             f"{t.get('bare_tflop_per_s', '')} | {t.get('percent_of_matmul_peak', '')} |"
         )
-    lines += ["", "## Every mode on CUDA", "", "| mode | precision | steps | last train loss "
-              "| finite | seconds |", "|---|---|---:|---:|---|---:|"]  # fmt: skip
-    for m in r["modes"]:
-        lines.append(f"| {m['mode']} | {m['precision']} | {m['steps']} | "
-                     f"{m['train_loss']:.4f} | {m['finite']} | {m['seconds']} |")  # fmt: skip
-    x = r["cross_device"]
-    lines += ["", "## Across devices", "",
-              f"- CUDA checkpoint loaded on the CPU: max |Δlogit| {x['cuda_vs_cpu_max_abs_logit_diff']:.2e}",
-              f"- CUDA run killed with SIGKILL: {x['killed_with_sigkill']}; resumed on the CPU: "
-              f"exit code {x['resumed_on_cpu_exit_code']}, epochs logged {x['epochs_logged']} "
-              f"{x['resumed_on_cpu_error']}", ""]  # fmt: skip
-    return "\n".join(lines)
+    if r.get("compile_skipped"):
+        lines += ["", f"engine.compile not measured: {r['compile_skipped']}."]
+    if r.get("modes"):
+        lines += ["", "## Every mode on CUDA", "", "| mode | precision | steps | last train loss "
+                  "| finite | seconds |", "|---|---|---:|---:|---|---:|"]  # fmt: skip
+        for m in r["modes"]:
+            lines.append(f"| {m['mode']} | {m['precision']} | {m['steps']} | "
+                         f"{m['train_loss']:.4f} | {m['finite']} | {m['seconds']} |")  # fmt: skip
+    lines += ["", "## Across devices", ""]
+    if x := r.get("cross_device"):
+        lines += [
+            f"- CUDA checkpoint loaded on the CPU: max |Δlogit| "
+            f"{x['cuda_vs_cpu_max_abs_logit_diff']:.2e}",
+            f"- CUDA run killed with SIGKILL: {x['killed_with_sigkill']}; resumed on the CPU: "
+            f"exit code {x['resumed_on_cpu_exit_code']}, epochs logged {x['epochs_logged']} "
+            f"{x['resumed_on_cpu_error']}",
+        ]
+    if x := r.get("resume"):
+        lines.append(
+            f"- Reference schedule (stages {x['stages']}) on CUDA, killed inside stage 2 and "
+            f"resumed on CUDA: killed {x['killed_with_sigkill']}, exit code "
+            f"{x['resumed_exit_code']}, same epochs/stages/steps as the straight run: "
+            f"{x['same_epochs_stages_steps']}, max |Δweight| {x['max_abs_weight_diff']:.2e} "
+            f"{x['resumed_error']}"
+        )
+    for device, c in (r.get("cli") or {}).items():
+        lines.append(
+            f"- `emonet evaluate --device {device}`: exit code {c['evaluate_exit_code']}, UAR "
+            f"{c['evaluate_uar']} {c['evaluate_error']}; `emonet predict --device {device}`: "
+            f"exit code {c['predict_exit_code']} {c['predict_error']}"
+        )
+    for name, error in (r.get("errors") or {}).items():
+        lines += ["", f"## Failed: {name}", "", "```", error.strip(), "```"]
+    return "\n".join([*lines, ""])
 
 
 def write(results: dict, stem: str) -> None:
@@ -330,7 +473,6 @@ def write(results: dict, stem: str) -> None:
     out.mkdir(exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / f"{stem}.md").write_text(markdown(results))
-    print(markdown(results))
     if os.environ.get("OUT"):
         for name in (f"{stem}.json", f"{stem}.md"):
             shutil.copy(out / name, Path(os.environ["OUT"]) / name)

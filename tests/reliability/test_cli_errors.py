@@ -230,6 +230,17 @@ def test_cuda_on_a_machine_without_it(ckpt, clip, monkeypatch):
     _one_error_line(res.stderr, res.exit_code, "device 'cuda'", "CUDA is not available")
 
 
+def test_cuda_accelerator_in_a_training_config_on_a_machine_without_it(
+    tmp_path, toy_emoset, monkeypatch
+):
+    """engine.accelerator cuda without a GPU is refused before Lightning's traceback."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(_train_config(toy_emoset, tmp_path / "run")))
+    res = _invoke("train", config, "--quiet", "--set", "engine.accelerator=cuda")
+    _one_error_line(res.stderr, res.exit_code, "engine.accelerator", "CUDA is not available")
+
+
 def test_unknown_model_name_in_a_training_config(tmp_path, toy_emoset):
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(_train_config(toy_emoset, tmp_path / "run")))

@@ -32,6 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from emonet.config import ConfigError
 from emonet.data.sampling import epoch_batches, epoch_plan
 from emonet.errors import EmoNetError
 from emonet.files import write_json
@@ -39,6 +40,7 @@ from emonet.locking import exclusive_lock
 from emonet.model import EmoNet, load_checkpoint
 from emonet.model.scoring import predict_dataset
 from emonet.results.metrics import uar
+from emonet.runtime import DeviceError, torch_device
 from emonet.train.augment import BatchAugment
 from emonet.train.config import TrainConfig
 from emonet.train.run_folder import RunFolder
@@ -88,6 +90,10 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
         return folder.path
     if cfg.init:
         crop_to_checkpoint_window(cfg)
+    try:  # before Fabric, whose own refusal is a traceback
+        torch_device(cfg.engine.accelerator)
+    except DeviceError as exc:
+        raise ConfigError(f"engine.accelerator: {exc}") from None
     resolve_precision(cfg)
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
