@@ -11,9 +11,14 @@ Needs only generated audio (a GPU check machine takes at most 64 MiB with it). I
    at the same batches: samples/s and data-wait share, and with ``engine.compile``;
    (c) achieved TFLOP/s against the matmul peak measured in the same run.
 
-Writes ``benchmarks/results/gpu.json`` and ``gpu.md`` (and copies them to ``$OUT`` when set).
+Writes ``benchmarks/results/gpu.json`` and ``gpu.md`` after every part (and copies them to
+``$OUT`` when set), so a run cut short keeps what it measured; a failing part records its
+traceback and the next one runs. ``--only PARTS`` reruns some parts into the existing results.
+On a machine without EmoNet's audio and training packages, bring soundfile (with cffi and
+pycparser), soxr, lightning-fabric, typer (with pydantic) and rich as wheels.
 
     python benchmarks/gpu.py [--model emonet-wrn-attention] [--quick] [--no-compile]
+                             [--only resume,throughput]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 SR = 16_000
 LABELS = ("anger", "happiness", "neutral", "sadness")
+PARTS = ("modes", "cross_device", "resume", "cli", "throughput", "compile")
 DEVICE = "cuda"  # --device cpu runs the same script as a (slow) smoke test of its logic
 
 
@@ -156,8 +162,9 @@ def cross_device(emoset: Path, root: Path) -> dict:
 def resume_on_cuda(emoset: Path, root: Path) -> dict:
     """The reference schedule on CUDA, straight vs SIGKILLed inside stage 2 and resumed on CUDA.
 
-    cuDNN's convolution backward is not bit-reproducible on GPUs, so next to the digests the
-    largest weight difference is recorded; the step and stage columns must match exactly.
+    With ``engine.deterministic`` the two must end bit-identical, as on the CPU; without it two
+    straight runs already differ (cuDNN's and cuBLAS's default kernels are not reproducible),
+    which the run measures beside it.
     """
     import yaml
 
@@ -166,35 +173,39 @@ def resume_on_cuda(emoset: Path, root: Path) -> dict:
     sys.path.insert(0, str(HERE.parent / "tests"))
     from faults import train_killed_at_step
 
-    def cfg(name: str) -> dict:
+    def cfg(name: str, deterministic: bool) -> dict:
         c = base_config(emoset, root / name, "emonet-tiny", data__limit=96, data__window=2.0,
                         data__batch_size=16, engine__precision="32-true",
-                        engine__cudnn_benchmark=False)  # fmt: skip
+                        engine__deterministic=deterministic)  # fmt: skip
         c["optim"] = {"schedule": "reference", "lr_stages": [0.02, 0.005, 0.001], "max_epochs": 2,
                       "patience": 100, "weight_decay": 1e-4}  # fmt: skip
         return c
 
-    straight = train_run(cfg("ref-straight"))
+    def max_diff(a: str, b: str) -> float:
+        x, y = (load_checkpoint(root / n / "checkpoints" / "last", device="cpu").state_dict()
+                for n in (a, b))  # fmt: skip
+        return max((x[k] - y[k]).abs().max().item() for k in x if x[k].is_floating_point())
+
+    straight = train_run(cfg("ref-straight", True))
     per_epoch = int(straight.groupby("epoch")["step"].first().iloc[0])
     path = root / "ref-killed.yaml"
-    path.write_text(yaml.safe_dump(cfg("ref-killed")))
+    path.write_text(yaml.safe_dump(cfg("ref-killed", True)))
     killed = train_killed_at_step(path, 2 * per_epoch + 1)
     resumed = subprocess.run([sys.executable, "-m", "emonet", "train", str(path), "--resume",
                               "--quiet"], capture_output=True, text=True)  # fmt: skip
     again = pd.read_csv(root / "ref-killed" / "metrics.csv")
-    a = load_checkpoint(root / "ref-straight" / "checkpoints" / "last", device="cpu")
-    b = load_checkpoint(root / "ref-killed" / "checkpoints" / "last", device="cpu")
-    diff = max((x - y).abs().max().item() for x, y in
-               zip(a.state_dict().values(), b.state_dict().values(), strict=True)
-               if x.is_floating_point())  # fmt: skip
-    cols = ["epoch", "stage", "step"]
+    for name in ("ref-default-a", "ref-default-b"):
+        train_run(cfg(name, False))
+    torch.use_deterministic_algorithms(False)
+    cols = ["epoch", "stage", "step", "train_loss", "devel_uar"]
     return {
         "killed_with_sigkill": killed.returncode == -signal.SIGKILL,
         "resumed_exit_code": resumed.returncode,
         "resumed_error": resumed.stderr.strip()[-300:] if resumed.returncode else "",
-        "same_epochs_stages_steps": straight[cols].equals(again[cols]),
+        "same_metrics_rows": straight[cols].equals(again[cols]),
         "stages": sorted(set(straight["stage"])),
-        "max_abs_weight_diff": diff,
+        "max_abs_weight_diff": max_diff("ref-straight", "ref-killed"),
+        "two_default_runs_max_abs_weight_diff": max_diff("ref-default-a", "ref-default-b"),
     }
 
 
@@ -293,12 +304,15 @@ def bare_step(model_name: str, batch: int, precision: str, steps: int) -> dict:
 
 def loop_rate(emoset: Path, root: Path, model: str, batch: int, precision: str,
               compile_: bool, epochs: int) -> dict:  # fmt: skip
-    """The real loop on two generated corpora (multi mode, data on the device, no devel)."""
+    """The real loop on two generated corpora (multi mode, data on the device, no devel), with
+    the bare step's optimiser (SGD with momentum: the reference schedule)."""
     out = root / f"loop-{batch}-{precision}-{int(compile_)}"
     cfg = base_config(emoset, out, model, mode="multi", eval_every=10_000,
                       data__corpora=["gen0", "gen1"], data__batch_size=batch,
-                      multi__steps_per_epoch=20, optim__max_epochs=epochs,
-                      engine__precision=precision, engine__compile=compile_)  # fmt: skip
+                      multi__steps_per_epoch=20, engine__precision=precision,
+                      engine__compile=compile_)  # fmt: skip
+    cfg["optim"] = {"schedule": "reference", "lr_stages": [0.01], "max_epochs": epochs,
+                    "patience": 100}  # fmt: skip
     m = train_run(cfg)
     last = m[m["epoch"] == m["epoch"].max()].iloc[0]
     return {"samples_per_s": float(last["samples_per_s"]), "data_share": float(last["data_share"])}
@@ -310,9 +324,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
     parser.add_argument("--no-compile", action="store_true", help="skip engine.compile runs")
     parser.add_argument("--device", default="cuda", help="cpu: a slow smoke test of the script")
-    parser.add_argument("--budget", type=float, default=330.0,
-                        help="seconds after which the engine.compile run is skipped")  # fmt: skip
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=330.0,
+        help="seconds after which the engine.compile run is skipped",
+    )
+    parser.add_argument("--only", type=lambda v: set(v.split(",")), default=set(PARTS),
+                        help=f"comma-separated parts to (re)run into the existing results: "
+                             f"{','.join(PARTS)} (cli needs modes)")  # fmt: skip
     args = parser.parse_args()
+    if args.only - set(PARTS):
+        parser.error(f"--only: unknown parts {sorted(args.only - set(PARTS))}; known: {PARTS}")
     global DEVICE
     DEVICE = args.device
     if DEVICE == "cuda" and not torch.cuda.is_available():
@@ -323,16 +346,30 @@ def main() -> None:
     epochs = 2 if args.quick else 3
     batches = (8, 16) if DEVICE == "cpu" else (64, 256)
     stem = "gpu" if DEVICE == "cuda" else f"gpu-smoke-{DEVICE}"
-    results: dict = {
+    previous = HERE / "results" / f"{stem}.json"
+    results: dict = json.loads(previous.read_text()) if args.only != set(PARTS) else {}
+    if results:  # a partial rerun: the other parts stay as they were measured
+        results.setdefault("reruns", []).append(
+            {"parts": sorted(args.only), "date": time.strftime("%Y-%m-%d")}
+        )
+        for part in args.only:
+            results.pop(part, None)
+        results["throughput"] = [
+            t
+            for t in results.get("throughput", [])
+            if ("compile" if t["compile"] else "throughput") not in args.only
+        ]
+    results |= {
         "device": torch.cuda.get_device_name() if DEVICE == "cuda" else platform.processor(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "python": platform.python_version(),
         "model": args.model,
         "host_load_average": os.getloadavg(),
-        "errors": {},
-        "throughput": [],
-    }
+        "errors": {k: v for k, v in results.get("errors", {}).items()
+                   if k.split(" ")[0] not in args.only},
+        "throughput": results.get("throughput", []),
+    }  # fmt: skip
 
     def section(name: str, fn, *fn_args):
         """Run one part; a failure is recorded with its traceback and the next part still runs.
@@ -353,24 +390,25 @@ def main() -> None:
     emoset = section("generated EmoSet", make_emoset, root, 3, 96 if args.quick else 320, 6.2)
     if emoset is None:
         raise SystemExit(1)
-    results["modes"] = section("every mode", every_mode, emoset, root, args.model)
-    results["cross_device"] = section("across devices", cross_device, emoset, root)
-    results["resume"] = section("reference schedule resumed", resume_on_cuda, emoset, root)
-    results["cli"] = section("evaluate and predict", cli_on_cuda, emoset, root)
+    parts = {"modes": every_mode, "cross_device": cross_device, "resume": resume_on_cuda,
+             "cli": cli_on_cuda}  # fmt: skip
+    for name, fn in parts.items():
+        if name in args.only:
+            results[name] = section(name, fn, emoset, root, *([args.model] * (fn is every_mode)))
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
-    peaks = section("matmul peaks", lambda: {"bf16-mixed": matmul_peak(torch.bfloat16),
-                                             "32-true": matmul_peak(torch.float32)})  # fmt: skip
-    results["matmul_peak_tflop_per_s"] = {k: round(v, 1) for k, v in (peaks or {}).items()}
-    bare_rows: dict = {}
-    for batch in batches:
+    if "throughput" in args.only:
+        peaks = section("throughput matmul peaks", lambda: {"bf16-mixed": matmul_peak(torch.bfloat16),
+                                                 "32-true": matmul_peak(torch.float32)})  # fmt: skip
+        results["matmul_peak_tflop_per_s"] = {k: round(v, 1) for k, v in (peaks or {}).items()}
+    peaks = results.get("matmul_peak_tflop_per_s", {})
+    for batch in batches if "throughput" in args.only else ():
         for precision in ("bf16-mixed", "32-true"):
 
             def measure(batch=batch, precision=precision) -> None:
                 bare = bare_step(args.model, batch, precision, steps)
-                bare_rows[batch, precision] = bare
                 real = loop_rate(emoset, root, args.model, batch, precision, False, epochs)
-                peak = (peaks or {}).get(precision)
+                peak = peaks.get(precision)
                 results["throughput"].append({
                     "batch": batch, "precision": precision, "compile": False,
                     "bare_samples_per_s": round(bare["samples_per_s"], 1),
@@ -383,26 +421,28 @@ def main() -> None:
                     "gflop_per_sample": round(bare["gflop_per_sample"], 2),
                 })  # fmt: skip
 
-            section(f"batch {batch} {precision}", measure)
+            section(f"throughput batch {batch} {precision}", measure)
     elapsed = time.perf_counter() - t_start
-    if args.no_compile or elapsed > args.budget:
+    if "compile" in args.only and (args.no_compile or elapsed > args.budget):
         results["compile_skipped"] = "--no-compile" if args.no_compile else (
             f"{elapsed:.0f} s spent, over the --budget of {args.budget:.0f} s")  # fmt: skip
-    else:
+    elif "compile" in args.only:
+        results.pop("compile_skipped", None)
 
         def compiled() -> None:
             real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", True, epochs + 1)
-            bare = bare_rows.get((batches[0], "bf16-mixed"))
+            eager = next((t for t in results["throughput"] if not t["compile"]
+                          and (t["batch"], t["precision"]) == (batches[0], "bf16-mixed")), None)  # fmt: skip
             results["throughput"].append({
                 "batch": batches[0], "precision": "bf16-mixed", "compile": True,
-                "bare_samples_per_s": round(bare["samples_per_s"], 1) if bare else None,
+                "bare_samples_per_s": eager["bare_samples_per_s"] if eager else None,
                 "loop_samples_per_s": round(real["samples_per_s"], 1),
-                "loop_vs_bare": round(real["samples_per_s"] / bare["samples_per_s"], 3)
-                if bare else None,
+                "loop_vs_bare": round(real["samples_per_s"] / eager["bare_samples_per_s"], 3)
+                if eager else None,
                 "data_share": round(real["data_share"], 4),
             })  # fmt: skip
 
-        section(f"engine.compile, batch {batches[0]} bf16", compiled)
+        section(f"compile batch {batches[0]} bf16", compiled)
     results["seconds"] = round(time.perf_counter() - t_start, 1)
     write(results, stem)
     print(markdown(results))
@@ -420,7 +460,11 @@ def markdown(r: dict) -> str:
         f"in the same run: bf16 {peak.get('bf16-mixed')} TFLOP/s, fp32/TF32 "
         f"{peak.get('32-true')} TFLOP/s. Bare step: forward, backward and SGD step of the model "
         "alone on device-resident random audio; loop: `emonet.train.train` in multi mode on two "
-        "generated corpora (data on the device), its last epoch.",
+        "generated corpora (data on the device, the same SGD), its last epoch.",
+        *[
+            f"Rerun on {x['date']} with `--only {','.join(x['parts'])}`."
+            for x in r.get("reruns", [])
+        ],
         "",
         "| batch | precision | compile | bare step samples/s | loop samples/s | loop / bare "
         "| data wait | bare TFLOP/s | % of matmul peak |",
@@ -451,11 +495,12 @@ def markdown(r: dict) -> str:
         ]
     if x := r.get("resume"):
         lines.append(
-            f"- Reference schedule (stages {x['stages']}) on CUDA, killed inside stage 2 and "
-            f"resumed on CUDA: killed {x['killed_with_sigkill']}, exit code "
-            f"{x['resumed_exit_code']}, same epochs/stages/steps as the straight run: "
-            f"{x['same_epochs_stages_steps']}, max |Δweight| {x['max_abs_weight_diff']:.2e} "
-            f"{x['resumed_error']}"
+            f"- Reference schedule (stages {x['stages']}) on CUDA with `engine.deterministic`, "
+            f"killed inside stage 2 (SIGKILL: {x['killed_with_sigkill']}) and resumed on CUDA: "
+            f"exit code {x['resumed_exit_code']}, same metrics rows as the straight run: "
+            f"{x['same_metrics_rows']}, max |Δweight| {x['max_abs_weight_diff']:.2e}; two "
+            f"straight runs without it: max |Δweight| "
+            f"{x['two_default_runs_max_abs_weight_diff']:.2e} {x['resumed_error']}"
         )
     for device, c in (r.get("cli") or {}).items():
         lines.append(
@@ -463,6 +508,8 @@ def markdown(r: dict) -> str:
             f"{c['evaluate_uar']} {c['evaluate_error']}; `emonet predict --device {device}`: "
             f"exit code {c['predict_exit_code']} {c['predict_error']}"
         )
+    if r.get("notes"):
+        lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     for name, error in (r.get("errors") or {}).items():
         lines += ["", f"## Failed: {name}", "", "```", error.strip(), "```"]
     return "\n".join([*lines, ""])

@@ -460,3 +460,29 @@ def test_auto_precision_is_resolved_for_this_machine_and_recorded(real_emoset, t
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
     recorded = yaml.safe_load((run / "config.yaml").read_text())["engine"]["precision"]
     assert recorded == ("bf16-mixed" if native else "32-true")
+
+
+def test_deterministic_engine_sets_the_gpu_backends_and_a_later_run_resets_them(monkeypatch):
+    """What engine.deterministic switches for a CUDA run (the flags need no GPU to be read).
+
+    benchmarks/gpu.py shows the effect on a GPU: a run killed and resumed on CUDA ends
+    bit-identical only with it.
+    """
+    from emonet.train.config import TrainConfig
+    from emonet.train.setup import configure_backends
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    cfg, cuda = TrainConfig(), torch.device("cuda")
+    cfg.engine.deterministic = True
+    try:
+        configure_backends(cfg, cuda)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+        cfg.engine.deterministic = False
+        configure_backends(cfg, cuda)
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert not torch.backends.cudnn.deterministic and torch.backends.cudnn.benchmark
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.backends.cudnn.deterministic = torch.backends.cudnn.benchmark = False

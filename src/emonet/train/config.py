@@ -172,6 +172,9 @@ class EngineConfig:
     """Channels-last memory format for the convolutions (faster with oneDNN and tensor cores)."""
     cudnn_benchmark: bool = True
     """Let cuDNN pick the fastest convolution algorithms (training crops have fixed shapes)."""
+    deterministic: bool = False
+    """Deterministic GPU kernels (cuDNN, cuBLAS, torch's deterministic algorithms): runs and
+    resumes bit-reproducible on GPUs as they are on the CPU, at some speed."""
     tf32: bool = True
     """TensorFloat-32 matrix maths for 32-true precision on GPUs that have it."""
     sync_batchnorm: bool = False

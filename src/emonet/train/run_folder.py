@@ -33,6 +33,7 @@ RESUME_SAFE = frozenset(
         "engine.threads",
         "engine.compile",
         "engine.cudnn_benchmark",
+        "engine.deterministic",
         "data.cache",
         "data.placement",
         "data.eval_batch_size",

@@ -5,6 +5,7 @@ process-wide speed settings of the device.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,7 +201,11 @@ def configure_backends(cfg: TrainConfig, device: torch.device) -> str | None:
                 "slower than 32-true here"
             )
     elif device.type == "cuda":
-        torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark
+        if cfg.engine.deterministic:  # cuBLAS reads it when its first handle is made
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(cfg.engine.deterministic)
+        torch.backends.cudnn.deterministic = cfg.engine.deterministic
+        torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark and not cfg.engine.deterministic
         torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
         torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
     return None
