@@ -291,13 +291,19 @@ class EmoNet(nn.Module):
                     m.train(False)
         return self
 
+    def other_corpus_parameters(self, corpus: str) -> list[nn.Parameter]:
+        """Parameters that belong to a corpus other than ``corpus`` (none of them is shared)."""
+        return [
+            p
+            for name, p in self.named_parameters()
+            if self.corpus_of_parameter(name) not in (None, corpus)
+        ]
+
     def drop_other_corpus_grads(self, corpus: str) -> None:
         """``.grad = None`` on every parameter of the other corpora (keeps SGD momentum and weight
         decay off them; under DDP their gradients are zero tensors, not None)."""
-        for name, p in self.named_parameters():
-            owner = self.corpus_of_parameter(name)
-            if owner is not None and owner != corpus:
-                p.grad = None
+        for p in self.other_corpus_parameters(corpus):
+            p.grad = None
 
     def parameter_counts(self) -> dict:
         """Parameters: total, trainable, shared (and its 3×3 convs), per corpus by kind, and the

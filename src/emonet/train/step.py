@@ -67,6 +67,10 @@ def run_epoch(
     check_grads = fabric.strategy.precision.precision != "16-mixed"
     clip = schedule.optim.grad_clip
     model.train()  # reaches net's own train(), which keeps frozen batch norms in eval mode
+    params = StepParams(  # listed once: walking the module tree each step costs ~1 ms of host time
+        [p for p in net.parameters() if p.requires_grad],
+        {c: net.other_corpus_parameters(c) for c in names},
+    )
     wait, t_loop = 0.0, time.perf_counter()
     for i, (corpus, _) in enumerate(plan):
         t_data = time.perf_counter()
@@ -81,7 +85,7 @@ def run_epoch(
         if schedule.optim.schedule == "cosine":
             set_lr(optimizer, schedule.lr(state))
         loss, finite = train_step(
-            fabric, model, net, optimizer, c.loss, batch, corpus, clip, check_grads
+            fabric, model, params, optimizer, c.loss, batch, corpus, clip, check_grads
         )
         k = names.index(corpus)
         loss_sums[k] += loss * len(labels)
@@ -121,10 +125,18 @@ class EpochTotals:
         )
 
 
+@dataclass
+class StepParams:
+    """The trainable parameters, and per corpus those of the other corpora."""
+
+    trainable: list[torch.nn.Parameter]
+    others: dict[str, list[torch.nn.Parameter]]
+
+
 def train_step(
     fabric,
     model: torch.nn.Module,
-    net: EmoNet,
+    params: StepParams,
     optimizer: torch.optim.Optimizer,
     loss_fn: torch.nn.Module,
     batch: Batch,
@@ -141,16 +153,15 @@ def train_step(
     loss = batch.loss(loss_fn, logits.float())
     optimizer.zero_grad(set_to_none=True)
     fabric.backward(loss)
-    net.drop_other_corpus_grads(corpus)
+    for p in params.others[corpus]:  # no momentum or decay on the other corpora's parameters
+        p.grad = None
     finite = torch.isfinite(loss.detach())
     if check_grads:
-        grads = [p.grad for p in net.parameters() if p.grad is not None]
+        with_grad = [p for p in params.trainable if p.grad is not None]
         if clip:
-            norm = torch.nn.utils.clip_grad_norm_(
-                [p for p in net.parameters() if p.grad is not None], clip
-            )
+            norm = torch.nn.utils.clip_grad_norm_(with_grad, clip)
         else:
-            norm = torch.nn.utils.get_total_norm(grads)
+            norm = torch.nn.utils.get_total_norm([p.grad for p in with_grad])
         finite = finite & torch.isfinite(norm)
     elif clip:
         fabric.clip_gradients(model, optimizer, max_norm=clip)
