@@ -679,3 +679,19 @@ def test_model_info_cli():
     )
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 2 and len(lines) == 1 and "widht" in lines[0], bad.stderr
+
+
+@pytest.mark.parametrize("mode", ["scratch", "adapters"])
+def test_the_training_forward_compiles_into_one_graph(mode):
+    """engine.compile pays only without graph breaks: Dynamo (torch._dynamo.explain, no code
+    generation) must trace the training forward whole, padded batches and adapter dropout too."""
+    model = create_model("emonet-tiny", window=2.0)
+    model.add_corpus("a", ["x", "y"])
+    model.add_corpus("b", ["x", "y", "z"])
+    model.set_mode(mode, "b")
+    model.train()
+    waves = torch.randn(4, 32_000)
+    for lengths in (None, torch.tensor([32_000, 20_000, 32_000, 16_000])):
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(model)(waves, lengths, "b")
+        assert explained.graph_break_count == 0, [str(b.reason) for b in explained.break_reasons]

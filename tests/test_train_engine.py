@@ -462,6 +462,18 @@ def test_auto_precision_is_resolved_for_this_machine_and_recorded(real_emoset, t
     assert recorded == ("bf16-mixed" if native else "32-true")
 
 
+def test_quiet_training_prints_nothing_not_even_lightnings_precision_line(real_emoset, tmp_path):
+    cfg = base(real_emoset, tmp_path / "r", data__limit=32, optim__max_epochs=1)
+    cfg["engine"]["precision"] = "bf16-mixed"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "emonet", "train", str(path), "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "Mixed Precision" not in proc.stderr  # only the non-native-bf16 warning may remain
+
+
 def test_deterministic_engine_sets_the_gpu_backends_and_a_later_run_resets_them(monkeypatch):
     """What engine.deterministic switches for a CUDA run (the flags need no GPU to be read).
 

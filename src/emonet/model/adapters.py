@@ -54,8 +54,8 @@ def drop_unscaled(x: torch.Tensor, p: float) -> tuple[torch.Tensor, float]:
     15-bit uniforms (p rounded to 1/32768) and one comparison writing 0/1 in ``x``'s dtype: about
     4× cheaper than ``F.dropout``'s per-element Bernoulli draws, which cost more than the
     convolution they feed in bf16."""
-    if x.device.type != "cpu" or x.dim() != 4 or not 0 < p < 1:
-        return F.dropout(x, p, True), 1.0
+    if x.device.type != "cpu" or x.dim() != 4 or not 0 < p < 1 or _tracing():
+        return F.dropout(x, p, True), 1.0  # (torch.compile cannot trace the in-place draws)
     n = x.numel()
     bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_()  # 63 random bits each
     bits &= 0x7FFF7FFF7FFF7FFF  # four non-negative 15-bit lanes per word

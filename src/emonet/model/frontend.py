@@ -122,9 +122,9 @@ class LogMel(nn.Module):
             if lengths.shape != (batch,):
                 raise ValueError(f"lengths: expected shape ({batch},), got {tuple(lengths.shape)}")
         device = waves.device.type
-        full_precision = (
+        full_precision = (  # (compiled code runs on autocast devices; Dynamo cannot ask)
             torch.autocast(device, enabled=False)
-            if torch.amp.is_autocast_available(device)
+            if torch.compiler.is_compiling() or torch.amp.is_autocast_available(device)
             else nullcontext()
         )
         with full_precision:

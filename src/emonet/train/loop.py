@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -49,6 +50,7 @@ from emonet.train.setup import (
     CorpusData,
     build_model,
     configure_backends,
+    configure_cuda,
     crop_to_checkpoint_window,
     load_data,
     make_optimizer,
@@ -91,9 +93,15 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     if cfg.init:
         crop_to_checkpoint_window(cfg)
     try:  # before Fabric, whose own refusal is a traceback
-        torch_device(cfg.engine.accelerator)
+        device = torch_device(cfg.engine.accelerator)
     except DeviceError as exc:
         raise ConfigError(f"engine.accelerator: {exc}") from None
+    if device.startswith("cuda"):
+        configure_cuda(cfg)
+    # Lightning's info lines ("Using bfloat16 Automatic Mixed Precision") only where progress shows
+    logging.getLogger("lightning_fabric").setLevel(
+        logging.INFO if show_progress else logging.WARNING
+    )
     resolve_precision(cfg)
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes

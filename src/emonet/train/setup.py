@@ -201,11 +201,17 @@ def configure_backends(cfg: TrainConfig, device: torch.device) -> str | None:
                 "slower than 32-true here"
             )
     elif device.type == "cuda":
-        if cfg.engine.deterministic:  # cuBLAS reads it when its first handle is made
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(cfg.engine.deterministic)
-        torch.backends.cudnn.deterministic = cfg.engine.deterministic
-        torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark and not cfg.engine.deterministic
-        torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
-        torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
+        configure_cuda(cfg)
     return None
+
+
+def configure_cuda(cfg: TrainConfig) -> None:
+    """Process-wide CUDA settings (cuDNN search, determinism, TF32); set before Lightning
+    checks them and again in every training process."""
+    if cfg.engine.deterministic:  # cuBLAS reads it when its first handle is made
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(cfg.engine.deterministic)
+    torch.backends.cudnn.deterministic = cfg.engine.deterministic
+    torch.backends.cudnn.benchmark = cfg.engine.cudnn_benchmark and not cfg.engine.deterministic
+    torch.backends.cuda.matmul.allow_tf32 = cfg.engine.tf32
+    torch.backends.cudnn.allow_tf32 = cfg.engine.tf32
