@@ -377,12 +377,14 @@ def main() -> None:
         The results are rewritten after every part, so a run cut short still reports the rest.
         """
         print(f"{name} …", flush=True)
+        t0 = time.perf_counter()
         try:
             value = fn(*fn_args)
         except Exception:
             results["errors"][name] = traceback.format_exc()[-2000:]
             print(results["errors"][name], file=sys.stderr, flush=True)
             value = None
+        results.setdefault("part_seconds", {})[name] = round(time.perf_counter() - t0, 1)
         results["seconds"] = round(time.perf_counter() - t_start, 1)
         write(results, stem)
         return value

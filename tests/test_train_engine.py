@@ -404,7 +404,7 @@ def test_feeder_crops_are_reproducible_and_padded(real_emoset):
     assert all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
     assert not torch.equal(a[0], b[0])
     waves, lengths, y = a
-    assert waves.shape == (len(feeder), 48000) and torch.equal(y, torch.as_tensor(labels))
+    assert waves.shape == (len(feeder), 48000) and torch.equal(y, torch.tensor(labels))
     for i in range(len(feeder)):
         n = cache.length(i)
         assert int(lengths[i]) == min(n, 48000)
