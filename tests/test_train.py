@@ -7,6 +7,7 @@ URDU copies (EmoSet prepared once per session), so that the file runs in a few m
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -186,7 +187,7 @@ def test_transfer_like_and_head_options(multi_run, real_emoset, tmp_path):
 # --- engine ------------------------------------------------------------------------------------
 
 
-def test_ddp_two_processes_match_one(real_emoset, tmp_path):
+def test_ddp_two_processes_match_one(real_emoset, tmp_path, monkeypatch):
     """Two gloo processes: identical weights on both ranks, close to one process (same batch).
 
     Dropout is off so both runs see the same randomness. Batch-norm statistics are still computed
@@ -195,6 +196,7 @@ def test_ddp_two_processes_match_one(real_emoset, tmp_path):
     bit-identical. Stated tolerance: per-epoch training loss within 5 % and the weights no
     further apart than 75 % of the distance they moved from their common start.
     """
+    monkeypatch.delenv("MASTER_PORT", raising=False)
     runs = {}
     overrides = {"dropout2": 0.0, "head_dropout": 0.0}
     for devices in (1, 2):
@@ -203,6 +205,8 @@ def test_ddp_two_processes_match_one(real_emoset, tmp_path):
         cfg["optim"].update(schedule="reference", lr_stages=[0.01], patience=100)
         cfg["model"]["overrides"] = overrides
         runs[devices] = train(config_from_dict(cfg), show_progress=False)
+    # the next launch in this process picks a free port of its own, not the last one
+    assert "MASTER_PORT" not in os.environ
     done = json.loads((runs[2] / "DONE.json").read_text())
     assert len(done["replicas"]) == 2 and done["replicas"][0] == done["replicas"][1]
     one = load_checkpoint(runs[1] / "checkpoints" / "last")

@@ -132,6 +132,7 @@ def _launch_spawned(fabric, cfg: TrainConfig, resume: bool, show_progress: bool)
     A spawned process's exception reaches the parent only as traceback text; the worker that
     raised an :class:`EmoNetError` also leaves its kind and message in a file, re-raised here.
     """
+    preset_port = os.environ.get("MASTER_PORT")
     with tempfile.TemporaryDirectory(prefix="emonet-launch-") as tmp:
         report = Path(tmp) / "user_error.json"
         try:
@@ -140,6 +141,9 @@ def _launch_spawned(fabric, cfg: TrainConfig, resume: bool, show_progress: bool)
             if report.is_file():
                 raise _user_error(json.loads(report.read_text())) from None
             raise
+        finally:  # Lightning leaves its free port in the environment: the next launch in this
+            if preset_port is None:  # process (an experiment's next run) must find a new one
+                os.environ.pop("MASTER_PORT", None)
 
 
 def _reporting_worker(fabric, report: Path, cfg: TrainConfig, resume: bool, show: bool) -> str:
