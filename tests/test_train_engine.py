@@ -500,3 +500,23 @@ def test_deterministic_engine_sets_the_gpu_backends_and_a_later_run_resets_them(
     finally:
         torch.use_deterministic_algorithms(False)
         torch.backends.cudnn.deterministic = torch.backends.cudnn.benchmark = False
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
+def test_training_audio_reaches_the_front_end_in_float32(precision, real_emoset, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    """Under bf16-mixed Lightning would round the waveforms to bf16 before the model (about
+    -48 dB of noise that devel/test scoring never hears); the front end must see float32."""
+    from emonet.model.frontend import LogMel
+
+    seen, forward = set(), LogMel.forward
+
+    def recording(self, waves, lengths=None):
+        seen.add(waves.dtype)
+        return forward(self, waves, lengths)
+
+    monkeypatch.setattr(LogMel, "forward", recording)
+    cfg = base(real_emoset, tmp_path / "r", data__limit=32, optim__max_epochs=1)
+    cfg["engine"]["precision"] = precision
+    train(config_from_dict(cfg), show_progress=False)
+    assert seen == {torch.float32}

@@ -54,6 +54,7 @@ from emonet.train.setup import (
     crop_to_checkpoint_window,
     load_data,
     make_optimizer,
+    mixed_precision,
     resolve_precision,
 )
 from emonet.train.state import MetricsLog, RunState, TrainingError, load_trainer_state
@@ -107,11 +108,13 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     world = cfg.engine.devices * cfg.engine.num_nodes
     if strategy == "auto" and world > 1:
         strategy = "ddp" if "LOCAL_RANK" in os.environ else "ddp_spawn"
+    mixed = mixed_precision(cfg.engine.precision, torch.device(device).type)
     fabric = Fabric(
         accelerator=cfg.engine.accelerator,
         devices=cfg.engine.devices,
         num_nodes=cfg.engine.num_nodes,
-        precision=cfg.engine.precision,
+        precision=None if mixed else cfg.engine.precision,
+        plugins=mixed,
         strategy=strategy,
     )
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 holds the lock

@@ -184,6 +184,16 @@ def resolve_precision(cfg: TrainConfig) -> None:
         cfg.engine.precision = "32-true"
 
 
+def mixed_precision(precision: str, device_type: str):
+    """The mixed-precision plugin for Fabric (None for 32-true): autocast without rounding the
+    training waveforms to the autocast dtype (see :class:`emonet.train.precision.KeepInputs`)."""
+    if precision not in ("bf16-mixed", "16-mixed"):
+        return None
+    from emonet.train.precision import KeepInputs
+
+    return KeepInputs(precision, device_type)
+
+
 def configure_backends(cfg: TrainConfig, device: torch.device) -> str | None:
     """Process-wide speed settings for the training device (threads, allocator, cuDNN, TF32);
     returns a warning when the settings will be slow on this machine."""
