@@ -103,7 +103,7 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
     logging.getLogger("lightning_fabric").setLevel(
         logging.INFO if show_progress else logging.WARNING
     )
-    resolve_precision(cfg)
+    resolve_precision(cfg, device)
     strategy = cfg.engine.strategy
     world = cfg.engine.devices * cfg.engine.num_nodes
     if strategy == "auto" and world > 1:

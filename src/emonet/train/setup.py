@@ -169,16 +169,15 @@ def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
         cfg.data.window = float(model["window"])
 
 
-def resolve_precision(cfg: TrainConfig) -> None:
-    """Replace ``engine.precision: auto`` by what this machine's training device does best."""
+def resolve_precision(cfg: TrainConfig, device: str) -> None:
+    """Replace ``engine.precision: auto`` by what the training ``device`` (checked by
+    :func:`emonet.runtime.torch_device`) does best."""
     if cfg.engine.precision != "auto":
         return
-    accelerator = cfg.engine.accelerator
-    if accelerator == "auto":
-        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
-    if accelerator in ("cuda", "gpu") and torch.cuda.is_available():
+    kind = torch.device(device).type
+    if kind == "cuda":
         cfg.engine.precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    elif accelerator == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    elif kind == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
         cfg.engine.precision = "bf16-mixed"
     else:
         cfg.engine.precision = "32-true"
