@@ -98,6 +98,8 @@ def test_plan_with_seeds_trains_each_seed_in_its_own_folders():
         ({}, ["seeds=[0, x]"], r"seeds\[1\]: expected int"),
         ({"train": {"seed": 1}}, [], r"train.seed: .*seeds: \[1\]"),
         ({"seeds": [0, 1]}, ["multi.seed=2"], "multi.seed: an experiment takes its seeds"),
+        ({"jobs": 0}, [], "jobs: must be at least 1, got 0"),
+        ({"jobs": 2, "train": {"engine": {"devices": 2}}}, [], "jobs: 2 runs at once need one"),
     ],
 )
 def test_bad_experiment_files_name_the_key(tmp_path, keys, overrides, message):
@@ -225,6 +227,32 @@ def test_a_finished_run_of_another_seed_is_not_reused(finished):
     cfg = load_experiment(path, ["seeds=[5]"])  # same folders (one seed), other seed
     with pytest.raises(ConfigError, match="scratch/toy-de holds a finished run with seed 0"):
         run_experiment(cfg, show_progress=False)
+
+
+def test_jobs_train_runs_at_once_and_give_the_same_models(toy_emoset, tmp_path):
+    """Four runs at a time in spawned processes give bit-identical models and the same table as
+    one run after another, with the same threads; the two transfer runs are among the first four
+    of the plan and must wait for their source models (else: init checkpoint not found)."""
+    import torch
+    from safetensors.torch import load_file
+
+    models, tables = {}, {}
+    for jobs in (1, 4):
+        path = write_config(tmp_path / f"jobs-{jobs}.yaml", emoset=str(toy_emoset),
+                            corpora=["toy-de", "toy-ur"], out=str(tmp_path / f"jobs-{jobs}"),
+                            settings=["scratch", "adapters"], jobs=jobs,
+                            train={**TINY, "engine": {"threads": 1}})  # fmt: skip
+        cfg = load_experiment(path)
+        tables[jobs] = run_experiment(cfg, show_progress=False)["table"]
+        models[jobs] = {  # tensors only: the header names the run's folder
+            p.relative_to(cfg.out).as_posix(): load_file(p)
+            for p in sorted(Path(cfg.out).rglob("best/model.safetensors"))
+        }
+    assert sorted(models[4]) == sorted(models[1]) and len(models[1]) == 6
+    for name, weights in models[1].items():
+        assert models[4][name].keys() == weights.keys(), name
+        assert all(torch.equal(models[4][name][k], w) for k, w in weights.items()), name
+    assert tables[4] == tables[1]
 
 
 @pytest.fixture(scope="module")

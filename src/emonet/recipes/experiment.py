@@ -62,6 +62,10 @@ class ExperimentConfig:
     `<run>/eval-last`). Transfer runs start from their source's best checkpoint either way."""
     alpha: float = 0.05
     """Significance level on Holm-adjusted McNemar p-values."""
+    jobs: int = 1
+    """Runs trained at once, each in a process of its own (a transfer run waits for its source
+    model). Pays where one run leaves the machine idle: small corpora on a GPU, which the runs
+    share. CPU threads per run: `train.engine.threads`, else the cores divided by `jobs`."""
     train: dict[str, Any] = field(default_factory=dict)
     """Training keys for every run (e.g. model, optim, engine; the seed comes from `seeds`)."""
     scratch: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +98,7 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     if unknown:
         raise ConfigError(f"{path}: settings: unknown {unknown}; known: {list(SETTINGS)}")
     _check_seeds(cfg, str(path))
+    _check_jobs(cfg, str(path))
     for name in cfg.baselines:
         _split_baseline(name, str(path))
     if cfg.baselines:
@@ -117,6 +122,19 @@ def _check_seeds(cfg: ExperimentConfig, where: str) -> None:
                 f"seeds: [{getattr(cfg, section)['seed']}] or [0, 1, 2]), which sets every run's "
                 f"seed; remove {section}.seed"
             )
+
+
+def _check_jobs(cfg: ExperimentConfig, where: str) -> None:
+    """``jobs`` is positive, and above 1 only for runs on one device each."""
+    if cfg.jobs < 1:
+        raise ConfigError(f"{where}: jobs: must be at least 1, got {cfg.jobs}")
+    engine = cfg.train.get("engine", {})
+    if cfg.jobs > 1 and (engine.get("devices", 1) != 1 or engine.get("num_nodes", 1) != 1):
+        raise ConfigError(
+            f"{where}: jobs: {cfg.jobs} runs at once need one device per run, but "
+            f"train.engine asks for devices {engine.get('devices', 1)} × nodes "
+            f"{engine.get('num_nodes', 1)}; use jobs: 1 for distributed runs"
+        )
 
 
 def _split_baseline(name: str, where: str = "") -> tuple[str, str]:
@@ -221,36 +239,15 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
     Each run is scored on the device it trained on (its ``engine.accelerator``). openSMILE is
     imported only if ``baselines`` lists any.
     """
-    from emonet.train.loop import train
-
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "experiment.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
-    for run in plan(cfg):
-        folder = out / run.name
-        trained = (folder / "DONE.json").is_file()
-        scores = scores_folder(folder, cfg.checkpoint)
-        scored = (scores / run.corpora[0] / cfg.partition / "metrics.json").is_file()
-        if trained:
-            _check_trained_seed(folder, run.seed)
-        if trained and scored:
-            continue
-        config = train_config(cfg, run)
-        if not trained:
-            resume = (folder / "checkpoints" / "last" / "trainer_state.json").is_file()
-            train(config, resume=resume, show_progress=show_progress)
-        if not scored:
-            parts = ("devel", cfg.partition)
-            device = torch_device(config.engine.accelerator)
-            evaluate(
-                folder if cfg.checkpoint == "best" else folder / "checkpoints" / "last",
-                Path(cfg.emoset),
-                list(run.corpora),
-                parts,
-                out=scores,
-                show_progress=show_progress,
-                device=device,
-            )
+    todo = [run for run in plan(cfg) if not _finished(cfg, run)]
+    if cfg.jobs > 1 and len(todo) > 1:
+        _run_in_processes(cfg, todo, show_progress)
+    else:
+        for run in todo:
+            train_and_score(cfg, run, show_progress)
     if cfg.baselines:
         from emonet.baselines import run_one
 
@@ -260,6 +257,93 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
             for c in cfg.corpora:
                 run_one(bcfg, c, features, classifier, show_progress=show_progress)
     return summarise(cfg)
+
+
+def _finished(cfg: ExperimentConfig, run: Run) -> bool:
+    """Whether a run is trained (with the plan's seed: else ConfigError) and scored."""
+    folder = Path(cfg.out) / run.name
+    trained = (folder / "DONE.json").is_file()
+    if trained:
+        _check_trained_seed(folder, run.seed)
+    scores = scores_folder(folder, cfg.checkpoint)
+    return trained and (scores / run.corpora[0] / cfg.partition / "metrics.json").is_file()
+
+
+def train_and_score(
+    cfg: ExperimentConfig, run: Run, show_progress: bool = True, threads: int | None = None
+) -> None:
+    """Train (or resume) one run of the experiment and score its devel and reported partitions,
+    skipping whichever of the two is done. ``threads``: torch CPU threads for this process."""
+    from emonet.train.loop import train
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    folder = Path(cfg.out) / run.name
+    config = train_config(cfg, run)
+    if not (folder / "DONE.json").is_file():
+        resume = (folder / "checkpoints" / "last" / "trainer_state.json").is_file()
+        train(config, resume=resume, show_progress=show_progress)
+    scores = scores_folder(folder, cfg.checkpoint)
+    if not (scores / run.corpora[0] / cfg.partition / "metrics.json").is_file():
+        evaluate(
+            folder if cfg.checkpoint == "best" else folder / "checkpoints" / "last",
+            Path(cfg.emoset),
+            list(run.corpora),
+            ("devel", cfg.partition),
+            out=scores,
+            show_progress=show_progress,
+            device=torch_device(config.engine.accelerator),
+        )
+
+
+def _source(run: Run) -> str | None:
+    """The run whose model a transfer run starts from (``None`` for the others)."""
+    return str(Path(run.init).parent.parent.as_posix()) if run.init else None
+
+
+def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: bool) -> None:
+    """Train and score ``runs`` ``cfg.jobs`` at a time, in plan order, each in a spawned process;
+    a transfer run starts once its source model is trained. The first failed run's error is
+    raised after the runs already started have ended."""
+    import multiprocessing
+    import os
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    from rich import get_console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    engine = cfg.train.get("engine", {})
+    threads = engine.get("threads") or max(1, (os.cpu_count() or 1) // cfg.jobs)
+    waiting = {run.name for run in runs}  # runs not finished yet
+    pending = list(runs)
+    running: dict[Future, Run] = {}
+    columns = (TextColumn("experiment: {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    bar = show_progress and get_console().is_terminal
+    ctx = multiprocessing.get_context("spawn")
+    with (
+        Progress(*columns, disable=not bar, transient=True) as progress,
+        ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx) as pool,
+    ):
+        task = progress.add_task(f"{cfg.jobs} runs at a time", total=len(runs))
+        while pending or running:
+            ready = [r for r in pending if _source(r) not in waiting]
+            for run in ready[: cfg.jobs - len(running)]:
+                pending.remove(run)
+                running[pool.submit(train_and_score, cfg, run, False, threads)] = run
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = running.pop(future)
+                if future.exception() is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise future.exception()  # type: ignore[misc]
+                waiting.discard(run.name)
+                progress.advance(task)
+                if show_progress and not bar:
+                    print(f"experiment: {run.name} done ({len(runs) - len(waiting)}/{len(runs)})",
+                          flush=True)  # fmt: skip
 
 
 def _check_trained_seed(folder: Path, seed: int) -> None:
