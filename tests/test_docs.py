@@ -29,6 +29,7 @@ SHRINK_TRAIN = ["model.name=emonet-tiny", "optim.max_epochs=2", "data.limit=48",
                 "data.window=2.0", "data.batch_size=16", "multi.steps_per_epoch=2",
                 "optim.lr_stages=[0.01]"]  # fmt: skip
 SHRINK_EXPERIMENT = ["train.model.name=emonet-tiny", "train.optim.max_epochs=1",
+                     "scratch.optim.max_epochs=1", "transfer.optim.max_epochs=1",
                      "train.data.limit=40", "train.data.batch_size=16",
                      "multi.multi.steps_per_epoch=2", "corpora=[emodb,urdu]",
                      "baselines=[eGeMAPSv02-svm]", "seeds=[0]"]  # fmt: skip
