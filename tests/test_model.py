@@ -499,6 +499,26 @@ def test_shared_pooling_option():
     assert trainable(model) == {n for n, _ in model.named_parameters() if n.startswith("heads.a.")}
 
 
+@pytest.mark.parametrize("share_pooling", [False, True])
+def test_head_and_attention_widths(share_pooling):
+    model = create_model(
+        "emonet-tiny", head_hidden=5, attention_hidden=4, share_pooling=share_pooling
+    )
+    model.add_corpus("a", ["x", "y", "z"])
+    fc1, fc2 = model.heads["a"].classifier.fc1, model.heads["a"].classifier.fc2
+    assert (fc1.out_features, fc2.in_features, fc2.out_features) == (5, 5, 3)
+    pool = model.pool if share_pooling else model.heads["a"].pool
+    assert (pool.proj.in_features, pool.proj.out_features) == (model.embed_dim, 4)
+    assert model(torch.randn(2, 8000), torch.tensor([8000, 5000]), "a").shape == (2, 3)
+    reference = create_model("emonet-tiny")
+    reference.add_corpus("a", ["x", "y", "z"])
+    assert reference.heads["a"].classifier.fc1.out_features == reference.embed_dim // 2
+    assert reference.heads["a"].pool.proj.out_features == reference.embed_dim
+    for key in ("head_hidden", "attention_hidden"):
+        with pytest.raises(ModelConfigError, match=key):
+            create_model("emonet-tiny", **{key: 0})
+
+
 # ----------------------------------------------------------------------------- registry
 def test_registry_names_and_override_errors():
     names = [s.name for s in list_models()]

@@ -65,6 +65,12 @@ class EmoNetConfig:
     """λ of the attention energies."""
     head_dropout: float = 0.2
     """Dropout of the classifier MLP."""
+    attention_hidden: int | None = None
+    """Units of the attention pooling's projection (None: the pooled size, as the reference); fewer
+    make a corpus's own pooling, and so a transfer run, lighter."""
+    head_hidden: int | None = None
+    """Hidden units of the classifier MLP (None: half the pooled size, as the reference); fewer
+    make a new corpus's head, and so a transfer run, lighter."""
     bn_momentum: float = 0.1
     """Batch-norm running-statistics momentum (PyTorch convention)."""
     bn_eps: float = 1e-5
@@ -73,6 +79,10 @@ class EmoNetConfig:
     def validate(self) -> EmoNetConfig:
         """Raise ValueError naming the first impossible setting; returns self."""
         self.frontend.validate()
+        for key in ("attention_hidden", "head_hidden"):
+            value = getattr(self, key)
+            if value is not None and value <= 0:
+                raise ValueError(f"{key}: must be positive or null, got {value}")
         for key in ("filters", "widen", "blocks"):
             if getattr(self, key) <= 0:
                 raise ValueError(f"{key}: must be positive, got {getattr(self, key)}")
@@ -133,7 +143,9 @@ class EmoNet(nn.Module):
             self.embed_dim = AvgPool.output_dim(channels, freq, steps)
         else:
             self.pool = (
-                AttentionPool(channels, scale=c.attention_scale) if c.share_pooling else None
+                AttentionPool(channels, c.attention_hidden, c.attention_scale)
+                if c.share_pooling
+                else None
             )
             self.embed_dim = channels
         self.heads = nn.ModuleDict()
@@ -168,8 +180,9 @@ class EmoNet(nn.Module):
         c = self.config
         own_pool = None
         if c.head == "attention" and not c.share_pooling:
-            own_pool = AttentionPool(self.embed_dim, scale=c.attention_scale)
-        head = Head(own_pool, Classifier(self.embed_dim, len(labels), c.head_dropout))
+            own_pool = AttentionPool(self.embed_dim, c.attention_hidden, c.attention_scale)
+        classifier = Classifier(self.embed_dim, len(labels), c.head_dropout, c.head_hidden)
+        head = Head(own_pool, classifier)
         if head_like and like is not None:
             head.copy_hidden(self.heads[like])
         if ref.device.type != "cpu" or ref.dtype != torch.float32:
