@@ -141,6 +141,46 @@ def test_frontend_settings_are_configurable():
         FrontendConfig(f_max=9000.0).validate()
 
 
+@pytest.mark.parametrize("normalize", ["mean", "meanvar"])
+def test_frontend_normalisation_uses_only_the_valid_frames(normalize):
+    """Each band of an item is normalised over that item's frames: a padded item in a batch gets
+    what it gets alone, its padding is 0, and an unpadded batch (lengths None) agrees."""
+    fe = LogMel(FrontendConfig(n_fft=512, hop_length=160, n_mels=40, normalize=normalize))
+    x = torch.randn(3, 16_000) * torch.tensor([[0.01], [1.0], [5.0]])
+    lengths = torch.tensor([16_000, 9_000, 3_000])
+    spec, frames = fe(x, lengths)
+    for i, n in enumerate(frames.tolist()):
+        alone, _ = fe(x[i : i + 1, : lengths[i]], None)
+        torch.testing.assert_close(spec[i, 0, :, :n], alone[0, 0], rtol=0, atol=1e-4)
+        valid = spec[i, 0, :, :n].double()
+        assert valid.mean(1).abs().max() < 1e-4
+        if normalize == "meanvar":
+            torch.testing.assert_close(
+                valid.std(1, unbiased=False), torch.ones(40).double(), atol=1e-3, rtol=0
+            )
+        assert not spec[i, 0, :, n:].any()
+    raw, _ = LogMel(FrontendConfig(n_fft=512, hop_length=160, n_mels=40))(x, lengths)
+    # a louder copy of the same audio: only the mean of each band moves, so it cancels
+    louder, _ = fe(x * 3.0, lengths)
+    torch.testing.assert_close(louder, spec, rtol=0, atol=5e-3)
+    assert not torch.allclose(raw[0, 0, :, :10], spec[0, 0, :, :10])
+    with pytest.raises(ValueError, match=r"frontend\.normalize"):
+        FrontendConfig(normalize="utterance").validate()
+
+
+def test_normalised_front_end_exports_to_onnx(tmp_path):
+    """The export's own masked log-mel path normalises too (onnxruntime matches PyTorch)."""
+    from emonet.infer.export import export_onnx
+
+    model = create_model("emonet-tiny", frontend={"n_fft": 512, "hop_length": 160, "n_mels": 64,
+                                                  "normalize": "meanvar"})  # fmt: skip
+    model.add_corpus("a", LABELS_A)
+    signals = [
+        np.random.default_rng(n).standard_normal(n).astype(np.float32) for n in (9_000, 30_000)
+    ]
+    export_onnx(model.eval(), tmp_path / "m.onnx", "a", verify_signals=signals)  # raises if not
+
+
 # ----------------------------------------------------------------------------- building blocks
 def test_adapter_conv_shapes_zero_init_and_definition():
     torch.manual_seed(0)

@@ -577,7 +577,8 @@ class EmoNet(nn.Module):
         if c.power == 1.0:
             power = power.sqrt()
         mel = torch.log(torch.matmul(power, front.filterbank) + c.log_offset)
-        return mel.transpose(1, 2).unsqueeze(1), front.frame_lengths(lengths)
+        frames = front.frame_lengths(lengths)
+        return front.normalize(mel, frames).transpose(1, 2).unsqueeze(1), frames
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, corpora={list(self.corpora)}, mode={self.mode!r}"

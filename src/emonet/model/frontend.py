@@ -34,6 +34,10 @@ class FrontendConfig:
     log_offset: float = 1e-6
     center: bool = False
     window_fn: str = "hann"
+    normalize: str = "none"
+    """Per-utterance normalisation of each mel band over the item's valid frames: ``mean``
+    subtracts the band's mean (removes the channel's and the speaker's long-term spectrum),
+    ``meanvar`` also divides by its standard deviation; ``none`` (the reference) leaves it."""
 
     def validate(self) -> FrontendConfig:
         """Raise ValueError naming the first impossible setting; returns self."""
@@ -49,6 +53,10 @@ class FrontendConfig:
             raise ValueError(f"frontend.log_offset: must be positive, got {self.log_offset}")
         if self.window_fn not in ("hann", "hamming"):
             raise ValueError(f"frontend.window_fn: 'hann' or 'hamming', got {self.window_fn!r}")
+        if self.normalize not in ("none", "mean", "meanvar"):
+            raise ValueError(
+                f"frontend.normalize: 'none', 'mean' or 'meanvar', got {self.normalize!r}"
+            )
         return self
 
 
@@ -142,9 +150,30 @@ class LogMel(nn.Module):
                 x = nn.functional.pad(x, (0, c.n_fft - x.shape[1]))
             mel = self._mel(x)
             mel.add_(c.log_offset).log_()
+            frames = None if lengths is None else self.frame_lengths(lengths)
+            mel = self.normalize(mel, frames)
         spec = mel.transpose(1, 2).unsqueeze(1)  # (B, 1, n_mels, frames)
         spec = spec.contiguous(memory_format=torch.channels_last)
-        return spec, None if lengths is None else self.frame_lengths(lengths)
+        return spec, frames
+
+    def normalize(self, mel: torch.Tensor, frames: torch.Tensor | None) -> torch.Tensor:
+        """Log-mel ``(B, frames, n_mels)`` with each band's mean (and deviation) over the valid
+        frames taken out; frames past an item's length become 0 (unchanged with ``none``)."""
+        if self.config.normalize == "none":
+            return mel
+        if frames is None:
+            centred = mel - mel.mean(1, keepdim=True)
+            if self.config.normalize == "meanvar":
+                centred = centred * centred.square().mean(1, keepdim=True).add(1e-5).rsqrt()
+            return centred
+        valid = torch.arange(mel.shape[1], device=mel.device)[None, :, None] < frames[:, None, None]
+        valid = valid.to(mel.dtype)
+        count = frames.clamp(min=1).to(mel.dtype)[:, None, None]
+        centred = (mel - (mel * valid).sum(1, keepdim=True) / count) * valid
+        if self.config.normalize == "meanvar":
+            scale = (centred.square().sum(1, keepdim=True) / count).add(1e-5).rsqrt()
+            centred = centred * scale
+        return centred
 
     def _mel(self, x: torch.Tensor) -> torch.Tensor:
         """Mel energies ``(B, frames, n_mels)`` of zero-padded float32 waveforms ``(B, T)``."""

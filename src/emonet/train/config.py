@@ -168,6 +168,9 @@ class EngineConfig:
     """torch CPU threads per process (default: torch's choice)."""
     compile: bool = False
     """torch.compile the model for training (pays on GPUs for long runs; minutes to compile)."""
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune"] = "default"
+    """torch.compile's mode with engine.compile: reduce-overhead replays CUDA graphs (for small,
+    launch-bound GPU batches), max-autotune also searches kernels (longer compiles)."""
     channels_last: bool = True
     """Channels-last memory format for the convolutions (faster with oneDNN and tensor cores)."""
     cudnn_benchmark: bool = True
@@ -260,6 +263,12 @@ class TrainConfig:
             )
         if self.engine.sync_batchnorm and not gpu:
             raise ConfigError("engine.sync_batchnorm: needs engine.accelerator cuda")
+        if self.engine.compile_mode != "default" and not self.engine.compile:
+            raise ConfigError(
+                f"engine.compile_mode: {self.engine.compile_mode} needs engine.compile: true"
+            )
+        if self.engine.compile_mode == "reduce-overhead" and self.engine.accelerator == "cpu":
+            raise ConfigError("engine.compile_mode: reduce-overhead (CUDA graphs) needs a GPU")
         if not self.optim.lr_stages:
             raise ConfigError("optim.lr_stages: give at least one learning rate")
         return self

@@ -193,7 +193,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
         net.load_state_dict(load_checkpoint(folder.last).state_dict())
     if cfg.engine.sync_batchnorm and world > 1:
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
-    model = torch.compile(net) if cfg.engine.compile else net
+    model = torch.compile(net, mode=cfg.engine.compile_mode) if cfg.engine.compile else net
     if cfg.engine.compile:
         torch._dynamo.config.cache_size_limit = max(8, 4 * len(data))  # a graph per corpus
     model = fabric.setup_module(model)
@@ -252,6 +252,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
             stats = run_epoch(
                 fabric, model, net, optimizer, data, plan, schedule, state, cfg.seed,
                 partial(progress.advance, task), augment,
+                cfg.engine.compile and cfg.engine.compile_mode == "reduce-overhead",
             ).read(fabric)  # fmt: skip
             progress.remove_task(task)
             if stats.first_bad is not None:

@@ -32,6 +32,7 @@ RESUME_SAFE = frozenset(
         "engine.accelerator",
         "engine.threads",
         "engine.compile",
+        "engine.compile_mode",
         "engine.cudnn_benchmark",
         "engine.deterministic",
         "data.cache",

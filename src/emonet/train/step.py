@@ -43,12 +43,14 @@ def run_epoch(
     seed: int,
     advance=lambda: None,
     augment: BatchAugment | None = None,
+    cudagraphs: bool = False,
 ) -> EpochTotals:
     """Take the steps of ``plan`` (this process's share of each batch); advances ``state.step``.
 
     Item indices go to the device once; each step is a gather, a forward/backward and an update
     with no host synchronisation (the totals stay on the device until read). Dropout and
-    augmentation are seeded from ``(seed, epoch, rank)``.
+    augmentation are seeded from ``(seed, epoch, rank)``. ``cudagraphs``: the model replays CUDA
+    graphs (``engine.compile_mode: reduce-overhead``), so each step is marked as a new one.
     """
     world, rank = fabric.world_size, fabric.global_rank
     device = next(net.parameters()).device  # fabric put the model there; everything follows
@@ -84,6 +86,8 @@ def run_epoch(
         wait += time.perf_counter() - t_data
         if schedule.optim.schedule == "cosine":
             set_lr(optimizer, schedule.lr(state))
+        if cudagraphs:  # compile_mode reduce-overhead: the previous step's outputs are done with
+            torch.compiler.cudagraph_mark_step_begin()
         loss, finite = train_step(
             fabric, model, params, optimizer, c.loss, batch, corpus, clip, check_grads
         )
