@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from emonet.model.resnet import time_mask
+
 
 @dataclass
 class FrontendConfig:
@@ -161,18 +163,14 @@ class LogMel(nn.Module):
         frames taken out; frames past an item's length become 0 (unchanged with ``none``)."""
         if self.config.normalize == "none":
             return mel
-        if frames is None:
-            centred = mel - mel.mean(1, keepdim=True)
-            if self.config.normalize == "meanvar":
-                centred = centred * centred.square().mean(1, keepdim=True).add(1e-5).rsqrt()
-            return centred
-        valid = torch.arange(mel.shape[1], device=mel.device)[None, :, None] < frames[:, None, None]
-        valid = valid.to(mel.dtype)
+        steps = mel.shape[1]
+        if frames is None:  # every frame valid
+            frames = torch.full((mel.shape[0],), steps, device=mel.device)
+        valid = time_mask(frames, steps, mel.dtype).view(-1, steps, 1)
         count = frames.clamp(min=1).to(mel.dtype)[:, None, None]
         centred = (mel - (mel * valid).sum(1, keepdim=True) / count) * valid
         if self.config.normalize == "meanvar":
-            scale = (centred.square().sum(1, keepdim=True) / count).add(1e-5).rsqrt()
-            centred = centred * scale
+            centred = centred * (centred.square().sum(1, keepdim=True) / count).add(1e-5).rsqrt()
         return centred
 
     def _mel(self, x: torch.Tensor) -> torch.Tensor:
