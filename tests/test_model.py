@@ -557,6 +557,14 @@ def test_head_and_attention_widths(share_pooling):
     for key in ("head_hidden", "attention_hidden"):
         with pytest.raises(ModelConfigError, match=key):
             create_model("emonet-tiny", **{key: 0})
+    # the avgpool head has no attention: its settings are refused, not silently ignored
+    for key, value in {
+        "attention_hidden": 4,
+        "attention_scale": 0.5,
+        "share_pooling": True,
+    }.items():
+        with pytest.raises(ModelConfigError, match=f"{key}: only the attention head"):
+            create_model("emonet-wrn", **{key: value})
 
 
 # ----------------------------------------------------------------------------- registry

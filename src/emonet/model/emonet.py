@@ -94,6 +94,17 @@ class EmoNetConfig:
         if self.window <= 0:
             raise ValueError(f"window: must be positive, got {self.window}")
         if self.head == "avgpool":
+            unused = {
+                "attention_hidden": self.attention_hidden is not None,
+                "attention_scale": self.attention_scale != EmoNetConfig.attention_scale,
+                "share_pooling": self.share_pooling,
+            }
+            for key, set_ in unused.items():
+                if set_:
+                    raise ValueError(
+                        f"{key}: only the attention head uses it (head is 'avgpool'); "
+                        f"set head=attention or leave {key} at its default"
+                    )
             _, freq, steps = feature_shape(self)
             if freq < 8 or steps < 8:
                 raise ValueError(
