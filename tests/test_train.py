@@ -280,3 +280,50 @@ def test_log_file_gets_one_line_per_epoch_with_time_left(real_emoset, tmp_path):
     assert all("devel UAR emodb 0." in e and "elapsed" in e for e in epochs)
     assert "at most" in epochs[0] and epochs[-1].endswith("done")
     assert lines[-1] == f"next: emonet evaluate {tmp_path / 'run'} {real_emoset}"
+
+
+def test_weight_average_follows_steps_and_swaps_back():
+    """The average's arithmetic (with its warm-up), integer buffers copied, and applied()."""
+    from emonet.train.average import WeightAverage
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    average = WeightAverage(module, decay=0.9)
+    start = module[0].weight.detach().clone()
+    with torch.no_grad():
+        module[0].weight.add_(1.0)
+    module[1].num_batches_tracked.fill_(7)
+    average.update(step=1)  # warm-up: min(0.9, 2 / 11)
+    d = 2 / 11
+    torch.testing.assert_close(average.state_dict()["0.weight"], d * start + (1 - d) * (start + 1))
+    assert int(average.state_dict()["1.num_batches_tracked"]) == 7
+    live = module[0].weight.detach().clone()
+    with average.applied() as training:
+        torch.testing.assert_close(module[0].weight, average.state_dict()["0.weight"])
+        torch.testing.assert_close(training["0.weight"], live)
+    torch.testing.assert_close(module[0].weight, live)  # the training weights are back
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(module, decay=1.0)
+
+
+def test_weight_average_is_what_is_scored_and_saved(real_emoset, tmp_path):
+    """With optim.ema_decay the checkpoints hold the average that devel scored; the training
+    weights travel beside ``last`` for resume."""
+    from safetensors.torch import load_file
+
+    from emonet.evaluate.runner import evaluate
+
+    cfg = base(real_emoset, tmp_path / "run", optim__max_epochs=2, optim__ema_decay=0.9)
+    run = train(config_from_dict(cfg), show_progress=False)
+    last = run / "checkpoints" / "last"
+    averaged = load_checkpoint(last).state_dict()
+    training = load_file(str(last / "training_weights.safetensors"))
+    assert averaged.keys() == training.keys()
+    assert any(not torch.equal(averaged[k], training[k]) for k in averaged)
+    scored = evaluate(last, real_emoset, partitions=("devel",), out=tmp_path / "eval",
+                      show_progress=False, device="cpu")  # fmt: skip
+    logged = metrics(run)["devel_uar"].iloc[-1]
+    assert scored["emodb"]["devel"]["uar"] == pytest.approx(logged, abs=1e-6)
+    assert not (run / "checkpoints" / "best" / "training_weights.safetensors").exists()
+    with pytest.raises(ConfigError, match=r"optim\.ema_decay"):
+        config_from_dict(base(real_emoset, tmp_path / "x", optim__ema_decay=1.0))

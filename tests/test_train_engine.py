@@ -93,6 +93,8 @@ def steps_of(run: Path) -> pd.DataFrame:
         ("cosine-bucket", "mid-epoch, length-bucketed crops"),
         ("reference-max-epochs", "inside a stage"),
         ("reference-patience", "right after a stage switch"),
+        ("cosine-averaged", "mid-epoch, with a moving average of the weights"),
+        ("reference-patience-averaged", "right after a switch, which restarts the average"),
     ],
 )
 def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
@@ -108,6 +110,8 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
         cfg = reference(real_emoset, tmp_path / "a")
     else:  # every epoch after the first is "no gain": stages end by patience after 2 epochs
         cfg = reference(real_emoset, tmp_path / "a", patience=1, min_delta=1.0)
+    if name.endswith("-averaged"):
+        cfg["optim"]["ema_decay"] = 0.9
     straight = train(config_from_dict(cfg), show_progress=False)
     epochs = steps_of(straight)
     per_epoch = int(epochs["step"].iloc[0])

@@ -23,8 +23,13 @@ def parameter_report(
     overrides = overrides or {}
     labels = [f"class{i}" for i in range(classes)]
 
+    attention_only = ("attention_hidden", "attention_scale", "share_pooling")
+
     def build(n: int, **extra: Any):
-        model = create_model(name, **{**overrides, **extra})
+        merged = {**overrides, **extra}
+        if merged.get("head") == "avgpool":  # a comparison's avgpool model: no attention settings
+            merged = {k: v for k, v in merged.items() if k not in attention_only}
+        model = create_model(name, **merged)
         for i in range(n):
             model.add_corpus(f"corpus{i + 1:02d}", labels)
         return model

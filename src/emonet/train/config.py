@@ -88,6 +88,9 @@ class OptimConfig:
     """Smallest devel-UAR gain that counts as improvement."""
     grad_clip: float | None = None
     """Clip the gradient norm to this value (none by default)."""
+    ema_decay: float = 0.0
+    """Average the weights over steps with this decay (e.g. 0.995; timm's ModelEma); devel scores
+    and checkpoints use the average. 0 turns it off, as in the reference."""
 
 
 @dataclass
@@ -241,6 +244,8 @@ class TrainConfig:
         ):
             if value <= 0:
                 raise ConfigError(f"{key}: must be positive, got {value}")
+        if not 0 <= self.optim.ema_decay < 1:
+            raise ConfigError(f"optim.ema_decay: must be in [0, 1), got {self.optim.ema_decay}")
         for key, value in dataclasses.asdict(self.augment).items():
             if value < 0:
                 raise ConfigError(f"augment.{key}: must be >= 0, got {value}")

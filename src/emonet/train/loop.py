@@ -18,6 +18,7 @@ import logging
 import os
 import tempfile
 import time
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from emonet.model.scoring import predict_dataset
 from emonet.results.metrics import uar
 from emonet.runtime import DeviceError, torch_device
 from emonet.train.augment import BatchAugment
+from emonet.train.average import WeightAverage
 from emonet.train.config import TrainConfig
 from emonet.train.run_folder import RunFolder
 from emonet.train.schedule import Schedule
@@ -57,7 +59,13 @@ from emonet.train.setup import (
     mixed_precision,
     resolve_precision,
 )
-from emonet.train.state import MetricsLog, RunState, TrainingError, load_trainer_state
+from emonet.train.state import (
+    MetricsLog,
+    RunState,
+    TrainingError,
+    load_trainer_state,
+    load_training_weights,
+)
 from emonet.train.step import run_epoch, set_lr
 
 
@@ -199,8 +207,12 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
     model = fabric.setup_module(model)
     optimizer = fabric.setup_optimizers(make_optimizer(net, cfg, data))
     scaler = getattr(fabric.strategy.precision, "scaler", None)
+    # made on the device: the average of what ``last`` holds, with ema_decay
+    average = WeightAverage(net, cfg.optim.ema_decay) if cfg.optim.ema_decay else None
     if resuming:
         state = load_trainer_state(folder.last, optimizer, scaler)
+        if average is not None:
+            net.load_state_dict(load_training_weights(folder.last))
         console.print(f"resuming {folder.path} at stage {state.stage + 1}, epoch {state.epoch}")
 
     names = list(data)
@@ -253,6 +265,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                 fabric, model, net, optimizer, data, plan, schedule, state, cfg.seed,
                 partial(progress.advance, task), augment,
                 cfg.engine.compile_mode == "reduce-overhead",  # (validated: with compile)
+                average,
             ).read(fabric)  # fmt: skip
             progress.remove_task(task)
             if stats.first_bad is not None:
@@ -266,9 +279,10 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                 )
             del start
             state.epoch += 1
-            scores = (
-                _score_devel(fabric, net, data, cfg) if state.epoch % cfg.eval_every == 0 else {}
-            )
+            scores = {}
+            if state.epoch % cfg.eval_every == 0:
+                with _averaged(average):
+                    scores = _score_devel(fabric, net, data, cfg)
             mean = float(np.mean([s[0] for s in scores.values()])) if scores else None
             stage, lr = state.stage, optimizer.param_groups[0]["lr"]
             outcome = schedule.after_epoch(state, mean)
@@ -281,13 +295,17 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                     soft_wrap=True,
                 )
             if outcome.new_best:
-                _save(fabric, folder, folder.best, net, cfg)
+                with _averaged(average):
+                    _save(fabric, folder, folder.best, net, cfg)
             if outcome.stage_over and not outcome.finished:
                 if folder.best.exists():
                     net.load_state_dict(load_checkpoint(folder.best).state_dict())
                 optimizer.state.clear()  # a new stage starts without old momentum
+                if average is not None:
+                    average.reset()  # ... and averages from the best weights
             set_lr(optimizer, schedule.lr(state))
-            _save(fabric, folder, folder.last, net, cfg, state, optimizer, scaler)
+            with _averaged(average) as training:
+                _save(fabric, folder, folder.last, net, cfg, state, optimizer, scaler, training)
     log.close()
     digests = _check_replicas(fabric, net)
     if rank0:
@@ -295,6 +313,12 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
         (folder.path / "DONE.json").write_text(json.dumps(done, indent=2) + "\n")
     fabric.barrier()
     return str(folder.path)
+
+
+def _averaged(average: WeightAverage | None):
+    """Hold the averaged weights in the model for the block (yields the training weights); a
+    no-op without ``optim.ema_decay``."""
+    return average.applied() if average is not None else nullcontext()
 
 
 def _score_devel(fabric, net: EmoNet, data: dict[str, CorpusData], cfg: TrainConfig) -> dict:
@@ -367,10 +391,11 @@ def _save(
     state: RunState | None = None,
     optimizer=None,
     scaler=None,
+    training_weights: dict | None = None,
 ) -> None:
     """Rank 0 writes a checkpoint; every process waits for it."""
     if fabric.global_rank == 0:
-        folder.save(where, net, cfg, state, optimizer, scaler)
+        folder.save(where, net, cfg, state, optimizer, scaler, training_weights)
     fabric.barrier()
 
 

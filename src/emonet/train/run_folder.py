@@ -129,6 +129,7 @@ class RunFolder:
         state: RunState | None = None,
         optimizer: Any = None,
         scaler: Any = None,
+        training_weights: dict | None = None,
     ) -> None:
         """Write weights (and, with ``state``, the trainer state) to ``folder`` atomically."""
         tmp, old = _tmp(folder), _old(folder)
@@ -136,7 +137,7 @@ class RunFolder:
             shutil.rmtree(tmp)
         save_checkpoint(module, tmp, extra={"train_config": to_dict(cfg)})
         if state is not None:
-            save_trainer_state(tmp, state, optimizer, scaler)
+            save_trainer_state(tmp, state, optimizer, scaler, training_weights)
         if folder.exists():
             folder.replace(old)
         tmp.replace(folder)

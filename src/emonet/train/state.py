@@ -141,13 +141,24 @@ def optimizer_from_tensors(
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
+TRAINING_WEIGHTS = "training_weights.safetensors"
+"""The weights being trained, beside a checkpoint whose own weights are their average."""
+
+
 def save_trainer_state(
-    folder: Path, state: RunState, optimizer: torch.optim.Optimizer, scaler: Any = None
+    folder: Path,
+    state: RunState,
+    optimizer: torch.optim.Optimizer,
+    scaler: Any = None,
+    training_weights: dict[str, torch.Tensor] | None = None,
 ) -> None:
-    """Write ``optimizer.safetensors`` then ``trainer_state.json`` (its presence marks a complete
-    checkpoint) into a checkpoint folder."""
+    """Write ``optimizer.safetensors`` (and the training weights, when the checkpoint holds
+    their average) then ``trainer_state.json`` (its presence marks a complete checkpoint)."""
     tensors, meta = optimizer_to_tensors(optimizer)
     save_file(tensors, str(folder / "optimizer.safetensors"))
+    if training_weights is not None:
+        weights = {k: v.detach().cpu().contiguous() for k, v in training_weights.items()}
+        save_file(weights, str(folder / TRAINING_WEIGHTS))
     record = {
         "state": dataclasses.asdict(state),
         "optimizer": meta,
@@ -177,6 +188,20 @@ def load_trainer_state(
         raise TrainingError(
             f"{path}: cannot resume from it, the file is truncated or damaged "
             f"({type(exc).__name__}: {exc}); restore it, or train anew in another out folder"
+        ) from None
+
+
+def load_training_weights(folder: Path) -> dict[str, torch.Tensor]:
+    """The training weights saved beside an averaged checkpoint; TrainingError if missing."""
+    from safetensors import SafetensorError
+
+    path = folder / TRAINING_WEIGHTS
+    try:
+        return load_file(str(path))
+    except (OSError, SafetensorError) as exc:
+        raise TrainingError(
+            f"{path}: cannot resume without the training weights beside the averaged ones "
+            f"({type(exc).__name__}: {exc}); train anew in another out folder"
         ) from None
 
 

@@ -15,6 +15,7 @@ import torch
 
 from emonet.model import EmoNet
 from emonet.train.augment import Batch, BatchAugment
+from emonet.train.average import WeightAverage
 from emonet.train.schedule import Schedule
 from emonet.train.setup import CorpusData
 from emonet.train.state import RunState
@@ -44,6 +45,7 @@ def run_epoch(
     advance=lambda: None,
     augment: BatchAugment | None = None,
     cudagraphs: bool = False,
+    average: WeightAverage | None = None,
 ) -> EpochTotals:
     """Take the steps of ``plan`` (this process's share of each batch); advances ``state.step``.
 
@@ -51,6 +53,7 @@ def run_epoch(
     with no host synchronisation (the totals stay on the device until read). Dropout and
     augmentation are seeded from ``(seed, epoch, rank)``. ``cudagraphs``: the model replays CUDA
     graphs (``engine.compile_mode: reduce-overhead``), so each step is marked as a new one.
+    ``average`` (``optim.ema_decay``) follows every step.
     """
     world, rank = fabric.world_size, fabric.global_rank
     device = next(net.parameters()).device  # fabric put the model there; everything follows
@@ -96,6 +99,8 @@ def run_epoch(
         counts[k] += len(labels)
         first_bad = torch.where(finite, first_bad, first_bad.clamp(max=i))
         state.step += 1
+        if average is not None:
+            average.update(state.step)
         advance()
     samples = sum(len(idx) for _, idx in plan)
     return EpochTotals(names, loss_sums, counts, first_bad, len(plan), samples, wait, t_loop)
