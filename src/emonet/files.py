@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -51,6 +52,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def swapped_out_path(folder: Path) -> Path:
+    """Where :func:`replace_folder` keeps the folder it replaces until the new one is in place."""
+    return folder.with_name(f".{folder.name}.old")
+
+
+def replace_folder(new: Path, folder: Path) -> None:
+    """Put the finished folder ``new`` in place of ``folder``: a crash at any point leaves either
+    of them whole, at its own name or at :func:`swapped_out_path` (to recover from)."""
+    old = swapped_out_path(folder)
+    if old.exists():
+        shutil.rmtree(old)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(new, folder)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 text atomically; returns the path."""
     with atomic_path(path) as tmp:
@@ -85,6 +104,8 @@ __all__ = [
     "TEMPORARY_GLOB",
     "OutputFormatError",
     "atomic_path",
+    "replace_folder",
+    "swapped_out_path",
     "temporary_path",
     "write_json",
     "write_table",

@@ -15,7 +15,6 @@ import io
 import json
 import multiprocessing
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -104,18 +103,6 @@ def write_corpus_tables(
     write_table(folder / "skipped.csv", skipped.loc[:, list(SKIPPED_COLUMNS)])
     info.checksums = {name: sha256_file(folder / name) for name in TABLES}
     write_json(folder / "corpus.json", asdict(info))
-
-
-def publish(staging: Path, final: Path) -> None:
-    """Move a finished staging folder into place; an older corpus is replaced only at the end."""
-    old = final.with_name(f".{final.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 @dataclass

@@ -30,13 +30,12 @@ from emonet.corpora.emoset import (
     CorpusInfo,
     EmoSetError,
     open_corpus,
-    publish,
     write_corpus_tables,
 )
 from emonet.corpora.registry import get_corpus
 from emonet.corpora.splits import make_split
 from emonet.errors import EmoNetError
-from emonet.files import TEMPORARY_GLOB
+from emonet.files import TEMPORARY_GLOB, replace_folder
 from emonet.locking import exclusive_lock
 
 AUDIO_FORMATS = ("flac", "wav")
@@ -342,7 +341,7 @@ def _build(
     )
     stamp.unlink()
     write_corpus_tables(staging, table, skipped_frame, info)
-    publish(staging, final)
+    replace_folder(staging, final)
     return PrepareResult(
         final,
         len(table),

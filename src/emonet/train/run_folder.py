@@ -23,9 +23,10 @@ from typing import Any
 
 import yaml
 
-from emonet.model import EmoNet, load_checkpoint, save_checkpoint
+from emonet.files import replace_folder, swapped_out_path
+from emonet.model import EmoNet, save_checkpoint
 from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
-from emonet.train.state import RunState, load_trainer_state, save_trainer_state
+from emonet.train.state import RunState, save_trainer_state
 
 RESUME_SAFE = frozenset(
     {
@@ -76,7 +77,7 @@ class RunFolder:
     def recover(self) -> None:
         """Finish or undo a checkpoint swap that a crash interrupted; drop leftovers."""
         for folder in (self.last, self.best, self.last_good):
-            tmp, old = _tmp(folder), _old(folder)
+            tmp, old = _tmp(folder), swapped_out_path(folder)
             if not folder.exists():
                 if (tmp / STATE_FILE).is_file() or (tmp / "config.json").is_file():
                     tmp.replace(folder)
@@ -132,35 +133,17 @@ class RunFolder:
         training_weights: dict | None = None,
     ) -> None:
         """Write weights (and, with ``state``, the trainer state) to ``folder`` atomically."""
-        tmp, old = _tmp(folder), _old(folder)
+        tmp = _tmp(folder)
         if tmp.exists():
             shutil.rmtree(tmp)
         save_checkpoint(module, tmp, extra={"train_config": to_dict(cfg)})
         if state is not None:
             save_trainer_state(tmp, state, optimizer, scaler, training_weights)
-        if folder.exists():
-            folder.replace(old)
-        tmp.replace(folder)
-        if old.exists():
-            shutil.rmtree(old)
-
-    def load_into(
-        self, folder: Path, module: EmoNet, optimizer: Any = None, scaler: Any = None
-    ) -> RunState | None:
-        """Copy a checkpoint's weights into ``module`` (on its device); with ``optimizer``,
-        restore and return the trainer state too."""
-        module.load_state_dict(load_checkpoint(folder).state_dict())
-        if optimizer is None:
-            return None
-        return load_trainer_state(folder, optimizer, scaler)
+        replace_folder(tmp, folder)
 
 
 def _tmp(folder: Path) -> Path:
     return folder.with_name(f".{folder.name}.tmp")
-
-
-def _old(folder: Path) -> Path:
-    return folder.with_name(f".{folder.name}.old")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
