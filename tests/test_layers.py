@@ -19,7 +19,8 @@ SRC = REPO / "src"
 
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),  # the error family; imports nothing from EmoNet
-    ("locking", "runtime", "config", "files", "__version__"),  # helpers: no audio, no model
+    # helpers: no audio, no model
+    ("locking", "runtime", "config", "files", "progress", "__version__"),
     ("audio",),
     ("corpora", "demo_data"),  # demo_data writes toy corpus sources, like a corpus on disk
     ("data",),

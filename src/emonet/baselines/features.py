@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emonet import audio
 from emonet.errors import EmoNetError
 from emonet.files import atomic_path, write_json, write_table
+from emonet.progress import progress_bar
 
 CACHE_VERSION = 1
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
@@ -120,13 +120,7 @@ def run_extraction(
     """Extract every path, in ``workers`` spawned processes when > 1; results in input order."""
     paths = [str(p) for p in paths]
     results: list[tuple[np.ndarray | None, str | None]] = []
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+    with progress_bar(show_progress, transient=False) as progress:
         bar = progress.add_task(f"openSMILE {feature_set}", total=len(paths))
         if workers <= 1 or len(paths) < 2:
             for chunk in _chunks(paths, 16):

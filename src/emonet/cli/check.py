@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from emonet.cli.app import Quiet, Workers, app, fail
+from emonet.progress import progress_bar
 
 SHOWN = 20
 """Problems listed per corpus; the rest are counted."""
@@ -27,14 +28,11 @@ def check_command(
     quiet: Quiet = False,
 ) -> None:
     """Verify tables, checksums and rows of every corpus and decode its audio; exit 2 on problems."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from emonet.corpora.emoset import check_emoset
 
     console = Console()
-    columns = (TextColumn("[bold]check {task.description}"), BarColumn(), MofNCompleteColumn())
     bars: dict[str, int] = {}
-    with Progress(*columns, disable=quiet, transient=True) as progress:
+    with progress_bar(not quiet, description="[bold]check {task.description}") as progress:
 
         def advance(corpus: str, done: int, total: int) -> None:
             if corpus not in bars:

@@ -136,15 +136,10 @@ def _with_progress(fn, files: list[Path], show: bool, what: str):
     if not show:
         return fn(files, progress=None)
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress(
-        f"[bold]{what}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    ) as bar:
+    from emonet.progress import progress_bar
+
+    with progress_bar(console=Console(stderr=True)) as bar:
         task = bar.add_task(what, total=len(files))
         return fn(files, progress=lambda n: bar.advance(task, n))
 

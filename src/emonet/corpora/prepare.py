@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 import soundfile as sf
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 import emonet
 from emonet import audio
@@ -37,6 +36,7 @@ from emonet.corpora.splits import make_split
 from emonet.errors import EmoNetError
 from emonet.files import TEMPORARY_GLOB, replace_folder
 from emonet.locking import exclusive_lock
+from emonet.progress import progress_bar
 
 AUDIO_FORMATS = ("flac", "wav")
 
@@ -96,13 +96,7 @@ def _run_tasks(
 ) -> list[tuple[float, str | None]]:
     """Run :func:`_convert` over tasks, in worker processes when ``workers > 1``."""
     results: list[tuple[float, str | None]] = []
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+    with progress_bar(show_progress, transient=False) as progress:
         bar = progress.add_task(label, total=len(tasks))
         if workers <= 1 or len(tasks) < 2:
             for t in tasks:

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from rich import get_console
-from rich.progress import Progress
 
 from emonet import audio
 from emonet.files import atomic_path, write_json
+from emonet.progress import progress_bar
 
 
 class AudioCache:
@@ -63,8 +62,7 @@ class AudioCache:
                     data = np.memmap(cache_file, dtype=np.float32, mode="r")
                     return cls(data, np.asarray(info["offsets"], dtype=np.int64))
         chunks, offsets = [], [0]
-        bar = show_progress and get_console().is_terminal  # a log file gets no bar fragments
-        with Progress(disable=not bar, transient=True) as progress:
+        with progress_bar(show_progress) as progress:
             task = progress.add_task(description, total=len(files))
             for f in files:
                 x = audio.load(f)

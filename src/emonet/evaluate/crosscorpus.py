@@ -14,8 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from rich import get_console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emonet.audio import check_sample_rate
 from emonet.corpora.emoset import open_emoset
@@ -23,6 +21,7 @@ from emonet.data.datasets import UtteranceDataset, load_partition
 from emonet.errors import EmoNetError
 from emonet.files import write_json
 from emonet.model.scoring import predict_dataset, softmax
+from emonet.progress import progress_bar
 from emonet.results.explain import bullets, chance_uar, one_item_step, partition_note
 from emonet.results.metrics import uar
 from emonet.results.plots import heatmap_png
@@ -143,14 +142,7 @@ def cross_corpus_matrix(
     window = getattr(model.config, "window", None)
     matrix = np.full((len(names), len(names)), np.nan)
     detail = []
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    bar = show_progress and get_console().is_terminal  # a log file gets no bar fragments
-    with Progress(*columns, disable=not bar, transient=True) as progress:
+    with progress_bar(show_progress) as progress:
         items = len(names) * sum(len(y) for _, y in data.values())
         task = progress.add_task("cross-corpus", total=items)
         for i, head in enumerate(names):

@@ -26,6 +26,7 @@ from emonet.evaluate.compare import compare_corpus
 from emonet.evaluate.runner import evaluate
 from emonet.evaluate.stats import holm
 from emonet.files import write_json, write_text
+from emonet.progress import progress_bar
 from emonet.results.explain import Scored, bullets, describe, devel_test_note, partition_note
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
@@ -311,20 +312,14 @@ def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: boo
     import os
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    from rich import get_console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     engine = cfg.train.get("engine", {})
     threads = engine.get("threads") or max(1, (os.cpu_count() or 1) // cfg.jobs)
     waiting = {run.name for run in runs}  # runs not finished yet
     pending = list(runs)
     running: dict[Future, Run] = {}
-    columns = (TextColumn("experiment: {task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    bar = show_progress and get_console().is_terminal
     ctx = multiprocessing.get_context("spawn")
     with (
-        Progress(*columns, disable=not bar, transient=True) as progress,
+        progress_bar(show_progress, description="experiment: {task.description}") as progress,
         ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx) as pool,
     ):
         task = progress.add_task(f"{cfg.jobs} runs at a time", total=len(runs))
@@ -341,7 +336,7 @@ def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: boo
                     raise future.exception()  # type: ignore[misc]
                 waiting.discard(run.name)
                 progress.advance(task)
-                if show_progress and not bar:
+                if show_progress and progress.disable:
                     print(f"experiment: {run.name} done ({len(runs) - len(waiting)}/{len(runs)})",
                           flush=True)  # fmt: skip
 

@@ -25,14 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from emonet.config import ConfigError
 from emonet.data.sampling import epoch_batches, epoch_plan
@@ -41,6 +33,7 @@ from emonet.files import write_json
 from emonet.locking import exclusive_lock
 from emonet.model import EmoNet, load_checkpoint
 from emonet.model.scoring import predict_dataset
+from emonet.progress import progress_bar
 from emonet.results.metrics import uar
 from emonet.runtime import DeviceError, torch_device
 from emonet.train.augment import BatchAugment
@@ -224,17 +217,10 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
     set_lr(optimizer, schedule.lr(state))
     log = MetricsLog(folder.path, enabled=rank0)
     log.truncate_after(state.epoch)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
     # In a log file (no terminal) the per-epoch line below replaces the bar.
-    bar = show_progress and rank0 and console.is_terminal
-    progress = Progress(*columns, disable=not bar, console=console)
+    progress = progress_bar(
+        show_progress and rank0, transient=False, console=console, description="{task.description}"
+    )
     clock = _Clock(schedule)
     augment = BatchAugment(cfg.augment) if cfg.augment.gain_db or cfg.augment.mixup else None
     with progress:
