@@ -22,7 +22,7 @@ COMMANDS = sorted(GROUP.commands)
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 TYPE_TAG = re.compile(r"<(list|bool|path|str|int|float|file|dir|tuple|datetime)\b|\{\w+\}")
 """Typer's own help tags: ``<list[str]>``, ``<bool>``, ``<path>``, ``<int range>``, ``{config}``."""
-PROGRESS_BAR = re.compile(r"show_progress|Progress\(|\.status\(|_with_progress")
+PROGRESS_BAR = re.compile(r"show_progress|Progress\(|progress_bar\(|\.status\(|_with_progress")
 """What in a command's source shows a progress bar or spinner."""
 
 
