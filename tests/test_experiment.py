@@ -16,7 +16,13 @@ import yaml
 
 from emonet.config import ConfigError
 from emonet.recipes import experiment as recipe
-from emonet.recipes.experiment import ExperimentConfig, load_experiment, plan, run_experiment
+from emonet.recipes.experiment import (
+    ExperimentConfig,
+    _finished,
+    load_experiment,
+    plan,
+    run_experiment,
+)
 from emonet.runtime import DeviceError, torch_device
 
 TINY = {
@@ -222,11 +228,23 @@ def test_experiment_command_reuses_finished_runs_without_opensmile(finished, tmp
     assert bad.returncode == 2 and "pip install" in bad.stderr, bad.stderr[-3000:]
 
 
-def test_a_finished_run_of_another_seed_is_not_reused(finished):
+def test_a_finished_run_of_other_settings_is_not_reused(finished):
+    """A finished run is reused only if the plan would train it the same way: another seed or
+    learning rate is refused with the key named (and experiment.yaml left as it was); threads
+    and ``precision: auto`` (which training resolves) do not count."""
     path, _, _, _ = finished
+    written = (Path(load_experiment(path).out) / "experiment.yaml").read_text()
     cfg = load_experiment(path, ["seeds=[5]"])  # same folders (one seed), other seed
-    with pytest.raises(ConfigError, match="scratch/toy-de holds a finished run with seed 0"):
+    with pytest.raises(ConfigError, match=r"scratch/toy-de holds a finished run .*seed: 0 -> 5"):
         run_experiment(cfg, show_progress=False)
+    cfg = load_experiment(path, ["scratch.optim.lr=0.5"])
+    with pytest.raises(ConfigError, match=r"scratch/toy-de .*optim\.lr: .* -> 0\.5"):
+        run_experiment(cfg, show_progress=False)
+    assert (Path(cfg.out) / "experiment.yaml").read_text() == written  # left as it was
+    cfg = load_experiment(path, ["train.engine.threads=1"])
+    assert all(_finished(cfg, run) for run in plan(cfg))
+    cfg = load_experiment(path, ["train.engine.precision=auto"])  # resolves to what was used
+    assert all(_finished(cfg, run) for run in plan(cfg))
 
 
 def test_jobs_train_runs_at_once_and_give_the_same_models(toy_emoset, tmp_path):

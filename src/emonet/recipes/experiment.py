@@ -31,6 +31,8 @@ from emonet.results.explain import Scored, bullets, describe, devel_test_note, p
 from emonet.results.report import md_table, write_report
 from emonet.runtime import torch_device
 from emonet.train.config import TrainConfig, config_from_dict
+from emonet.train.run_folder import RunFolder
+from emonet.train.setup import checkpoint_window
 
 if TYPE_CHECKING:
     from emonet.baselines import BaselineConfig
@@ -240,10 +242,10 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
     Each run is scored on the device it trained on (its ``engine.accelerator``). openSMILE is
     imported only if ``baselines`` lists any.
     """
+    todo = [run for run in plan(cfg) if not _finished(cfg, run)]  # refuses other settings
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "experiment.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
-    todo = [run for run in plan(cfg) if not _finished(cfg, run)]
     if cfg.jobs > 1 and len(todo) > 1:
         _run_in_processes(cfg, todo, show_progress)
     else:
@@ -261,11 +263,11 @@ def run_experiment(cfg: ExperimentConfig, show_progress: bool = True) -> dict:
 
 
 def _finished(cfg: ExperimentConfig, run: Run) -> bool:
-    """Whether a run is trained (with the plan's seed: else ConfigError) and scored."""
+    """Whether a run is trained (with the plan's settings: else ConfigError) and scored."""
     folder = Path(cfg.out) / run.name
     trained = (folder / "DONE.json").is_file()
     if trained:
-        _check_trained_seed(folder, run.seed)
+        _check_trained_settings(cfg, run, folder)
     scores = scores_folder(folder, cfg.checkpoint)
     return trained and (scores / run.corpora[0] / cfg.partition / "metrics.json").is_file()
 
@@ -341,16 +343,24 @@ def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: boo
                           flush=True)  # fmt: skip
 
 
-def _check_trained_seed(folder: Path, seed: int) -> None:
-    """Refuse to reuse a finished run that was trained with another seed than the plan's."""
-    path = folder / "config.yaml"
-    if not path.is_file():
+def _check_trained_settings(cfg: ExperimentConfig, run: Run, folder: Path) -> None:
+    """Refuse to reuse a finished run that was trained with other settings than the plan's (a
+    seed, a learning rate, a schedule…). Where the experiment folder lives may differ, and so
+    may what training resolved: ``precision: auto`` and a transfer run's window (that of its
+    source's avgpool head)."""
+    if not (folder / "config.yaml").is_file():
         return
-    saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if saved.get("seed", seed) != seed:
+    planned = train_config(cfg, run)
+    ignore = {"out", "init"}
+    if planned.engine.precision == "auto":
+        ignore.add("engine.precision")
+    if planned.init and Path(planned.init).is_dir():
+        planned.data.window = checkpoint_window(planned.init) or planned.data.window
+    changed = RunFolder(folder).changed_settings(planned, "experiment", frozenset(ignore))
+    if changed:
         raise ConfigError(
-            f"seeds: {folder} holds a finished run with seed {saved['seed']}, but the experiment "
-            f"asks for seed {seed} there; use another out, or move that run away"
+            f"experiment: {folder} holds a finished run trained with other settings "
+            f"({changed}); use another out, or move that run away"
         )
 
 

@@ -105,22 +105,30 @@ class RunFolder:
 
     def check_same_config(self, cfg: TrainConfig) -> None:
         """Refuse to resume with settings that change results; the error names each key."""
+        unsafe = self.changed_settings(cfg, "--resume")
+        if unsafe:
+            raise ConfigError(
+                f"--resume: {self.path} was started with other settings ({unsafe}); resume "
+                f"with its config.yaml, or start a new run (only {sorted(RESUME_SAFE)} may change)"
+            )
+
+    def changed_settings(self, cfg: TrainConfig, what: str, ignore: frozenset = frozenset()) -> str:
+        """The settings outside :data:`RESUME_SAFE` (and ``ignore``) in which ``cfg`` differs
+        from the run's config.yaml, as ``"key: old -> new; …"`` ("" when none). ``what`` names
+        the caller in the error for an unreadable config.yaml."""
         path = self.path / "config.yaml"
         try:
             saved = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"--resume: cannot read {path} ({exc})") from None
+            raise ConfigError(f"{what}: cannot read {path} ({exc})") from None
+        if saved is not None and not isinstance(saved, dict):
+            raise ConfigError(f"{what}: {path} is not a mapping of settings")
         # a key added to the schema after the run started counts as its default
         old = {**_flatten(to_dict(TrainConfig())), **_flatten(saved or {})}
         new = _flatten(to_dict(cfg))
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-        unsafe = [k for k in changed if k not in RESUME_SAFE]
-        if unsafe:
-            details = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in unsafe[:6])
-            raise ConfigError(
-                f"--resume: {self.path} was started with other settings ({details}); resume "
-                f"with its config.yaml, or start a new run (only {sorted(RESUME_SAFE)} may change)"
-            )
+        unsafe = [k for k in changed if k not in RESUME_SAFE | ignore]
+        return "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in unsafe[:6])
 
     def save(
         self,

@@ -155,18 +155,23 @@ def make_optimizer(
     return torch.optim.AdamW(params, lr=cfg.optim.lr)
 
 
-def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
-    """An avgpool checkpoint takes inputs of its own window: transfer crops must match it."""
+def checkpoint_window(init: str | Path) -> float | None:
+    """The input window (s) an avgpool checkpoint was built for; None for other heads."""
     from emonet.model import read_checkpoint_config
 
-    model = read_checkpoint_config(cfg.init)["config"]
-    if model.get("head") == "avgpool" and model.get("window") != cfg.data.window:
+    model = read_checkpoint_config(init)["config"]
+    return float(model["window"]) if model.get("head") == "avgpool" else None
+
+
+def crop_to_checkpoint_window(cfg: TrainConfig) -> None:
+    """An avgpool checkpoint takes inputs of its own window: transfer crops must match it."""
+    window = checkpoint_window(cfg.init)
+    if window is not None and window != cfg.data.window:
         Console(stderr=True).print(
             f"data.window: the checkpoint {cfg.init} has an average-pool head built for "
-            f"{model['window']} s inputs; training crops of {model['window']} s instead of "
-            f"{cfg.data.window} s"
+            f"{window} s inputs; training crops of {window} s instead of {cfg.data.window} s"
         )
-        cfg.data.window = float(model["window"])
+        cfg.data.window = window
 
 
 def resolve_precision(cfg: TrainConfig, device: str) -> None:
