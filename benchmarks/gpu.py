@@ -9,7 +9,8 @@ Needs only generated audio (a GPU check machine takes at most 64 MiB with it). I
 3. (a) the bare model's training step (forward, backward, SGD step) at batch 64 and 256, bf16 and
    fp32/TF32, on device-resident random audio; (b) the real loop (``train``, data on the device)
    at the same batches: samples/s and data-wait share, and with ``engine.compile``;
-   (c) achieved TFLOP/s against the matmul peak measured in the same run.
+   (c) achieved TFLOP/s against the matmul peak measured in the same run; (d) the loop with the
+   CPU table's training options (augmentation and the weight average) beside the plain loop.
 
 Writes ``benchmarks/results/gpu.json`` and ``gpu.md`` after every part (and copies them to
 ``$OUT`` when set), so a run cut short keeps what it measured; a failing part records its
@@ -43,7 +44,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 SR = 16_000
 LABELS = ("anger", "happiness", "neutral", "sadness")
-PARTS = ("modes", "cross_device", "resume", "cli", "throughput", "compile")
+PARTS = ("modes", "cross_device", "resume", "cli", "throughput", "compile", "options")
 DEVICE = "cuda"  # --device cpu runs the same script as a (slow) smoke test of its logic
 
 
@@ -302,12 +303,21 @@ def bare_step(model_name: str, batch: int, precision: str, steps: int) -> dict:
             "gflop_per_sample": flops / 1e9}  # fmt: skip
 
 
+# the training options of the CPU table's best column (docs/results.md): SpecAugment, mixup,
+# random gain and the weight average, each run on the device inside the step
+RECIPE_OPTIONS = {
+    "augment": {"freq_masks": 2, "freq_mask_width": 8, "time_masks": 2, "time_mask_width": 40,
+                "mixup": 0.2, "gain_db": 6.0},
+    "ema_decay": 0.995,
+}  # fmt: skip
+
+
 def loop_rate(emoset: Path, root: Path, model: str, batch: int, precision: str,
-              compile_: str | None, epochs: int) -> dict:  # fmt: skip
+              compile_: str | None, epochs: int, options: bool = False) -> dict:  # fmt: skip
     """The real loop on two generated corpora (multi mode, data on the device, no devel), with
     the bare step's optimiser (SGD with momentum: the reference schedule); ``compile_``: an
-    ``engine.compile_mode`` (None: eager)."""
-    out = root / f"loop-{batch}-{precision}-{compile_ or 'eager'}"
+    ``engine.compile_mode`` (None: eager); ``options``: with :data:`RECIPE_OPTIONS`."""
+    out = root / f"loop-{batch}-{precision}-{compile_ or 'eager'}-{options}"
     cfg = base_config(emoset, out, model, mode="multi", eval_every=10_000,
                       data__corpora=["gen0", "gen1"], data__batch_size=batch,
                       multi__steps_per_epoch=20, engine__precision=precision,
@@ -315,6 +325,9 @@ def loop_rate(emoset: Path, root: Path, model: str, batch: int, precision: str,
                       engine__compile_mode=compile_ or "default")  # fmt: skip
     cfg["optim"] = {"schedule": "reference", "lr_stages": [0.01], "max_epochs": epochs,
                     "patience": 100}  # fmt: skip
+    if options:
+        cfg["augment"] = RECIPE_OPTIONS["augment"]
+        cfg["optim"]["ema_decay"] = RECIPE_OPTIONS["ema_decay"]
     m = train_run(cfg)
     last = m[m["epoch"] == m["epoch"].max()].iloc[0]
     return {"samples_per_s": float(last["samples_per_s"]), "data_share": float(last["data_share"])}
@@ -357,9 +370,7 @@ def main() -> None:
         for part in args.only:
             results.pop(part, None)
         results["throughput"] = [
-            t
-            for t in results.get("throughput", [])
-            if ("compile" if t["compile"] else "throughput") not in args.only
+            t for t in results.get("throughput", []) if _part(t) not in args.only
         ]
     results |= {
         "device": torch.cuda.get_device_name() if DEVICE == "cuda" else platform.processor(),
@@ -452,10 +463,35 @@ def main() -> None:
                 results["compile_skipped"] = f"{mode}: over the --budget of {args.budget:.0f} s"
                 break
             section(f"compile {mode} batch {batches[0]} bf16", compiled, mode)
+    if "options" in args.only:
+
+        def with_options() -> None:
+            real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", None, epochs,
+                             options=True)  # fmt: skip
+            plain = next((t for t in results["throughput"] if _part(t) == "throughput"
+                          and (t["batch"], t["precision"]) == (batches[0], "bf16-mixed")), None)  # fmt: skip
+            results["throughput"].append({
+                "batch": batches[0], "precision": "bf16-mixed", "compile": False,
+                "options": "augment + ema",
+                "bare_samples_per_s": plain["bare_samples_per_s"] if plain else None,
+                "loop_samples_per_s": round(real["samples_per_s"], 1),
+                "loop_vs_bare": round(real["samples_per_s"] / plain["bare_samples_per_s"], 3)
+                if plain else None,
+                "data_share": round(real["data_share"], 4),
+                "vs_plain_loop": round(real["samples_per_s"] / plain["loop_samples_per_s"], 3)
+                if plain else None,
+            })  # fmt: skip
+
+        section(f"options (augment + ema) batch {batches[0]} bf16", with_options)
     results["seconds"] = round(time.perf_counter() - t_start, 1)
     write(results, stem)
     print(markdown(results))
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _part(row: dict) -> str:
+    """The part that measured a throughput row."""
+    return "options" if row.get("options") else "compile" if row["compile"] else "throughput"
 
 
 def markdown(r: dict) -> str:
@@ -475,13 +511,14 @@ def markdown(r: dict) -> str:
             for x in r.get("reruns", [])
         ],
         "",
-        "| batch | precision | compile | bare step samples/s | loop samples/s | loop / bare "
+        "| batch | precision | compile / options | bare step samples/s | loop samples/s | loop / bare "
         "| data wait | bare TFLOP/s | % of matmul peak |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for t in r.get("throughput") or []:
         lines.append(
-            f"| {t['batch']} | {t['precision']} | {t['compile']} | {t['bare_samples_per_s']} | "
+            f"| {t['batch']} | {t['precision']} | {t.get('options') or t['compile']} | "
+            f"{t['bare_samples_per_s']} | "
             f"{t['loop_samples_per_s']} | {t['loop_vs_bare']} | {100 * t['data_share']:.1f} % | "
             f"{t.get('bare_tflop_per_s', '')} | {t.get('percent_of_matmul_peak', '')} |"
         )
