@@ -216,12 +216,14 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     from lightning_fabric import Fabric
 
     from emonet.train.augment import BatchAugment
+    from emonet.train.average import WeightAverage
     from emonet.train.setup import build_model, load_data, make_optimizer
     from emonet.train.step import run_epoch
 
     meta = torch.device("meta")
-    # "bucket": length-bucketed crops, SpecAugment and random gain (mixup's Beta draw has no
-    # meta kernel; it draws on the device with validate_args=False, which never syncs)
+    # "bucket": length-bucketed crops, SpecAugment, random gain and the weight average (mixup's
+    # Beta draw has no meta kernel; it draws on the device with validate_args=False, which never
+    # syncs)
     for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",))):  # fmt: skip
         cfg = config_from_dict(
             base(
@@ -254,10 +256,12 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
         plan = epoch_plan(sizes, 8, 0, 0, steps, "round-robin", lengths=lengths)
         assert mode != "bucket" or net.spec_augment is not None
         augment = BatchAugment(cfg.augment) if mode == "bucket" else None
+        average = WeightAverage(net, 0.995) if mode == "bucket" else None
         state = RunState()
         totals = run_epoch(fabric, net, net, optimizer, data, plan, Schedule(cfg.optim, 3),
-                           state, 0, augment=augment)  # fmt: skip
+                           state, 0, augment=augment, average=average)  # fmt: skip
         assert state.step == len(plan)
+        assert average is None or all(v.device == meta for v in average.state_dict().values())
         assert totals.loss_sums.device == meta and totals.first_bad.device == meta
         with pytest.raises(RuntimeError, match="meta"):
             totals.loss_sums.tolist()  # the audit would have caught a sync
