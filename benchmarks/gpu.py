@@ -15,8 +15,9 @@ Needs only generated audio (a GPU check machine takes at most 64 MiB with it). I
 Writes ``benchmarks/results/gpu.json`` and ``gpu.md`` after every part (and copies them to
 ``$OUT`` when set), so a run cut short keeps what it measured; a failing part records its
 traceback and the next one runs. ``--only PARTS`` reruns some parts into the existing results.
-On a machine without EmoNet's audio and training packages, bring soundfile (with cffi and
-pycparser), soxr, lightning-fabric, typer (with pydantic) and rich as wheels.
+On the GPU check machine (no network, no soundfile, soxr or lightning-fabric), fetch their wheels
+here once with ``benchmarks/gpu_wheels.sh`` and run ``benchmarks/gpu_session.sh`` there with
+``.whl`` carried: it installs them and runs this script.
 
     python benchmarks/gpu.py [--model emonet-wrn-attention] [--quick] [--no-compile]
                              [--only resume,throughput]
