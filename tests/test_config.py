@@ -23,6 +23,7 @@ class Outer:
     count: int = 1
     limit: int | None = None
     items: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
     grid: dict[str, list[float]] = field(default_factory=dict)
     free: dict[str, Any] = field(default_factory=dict)
     inner: Inner = field(default_factory=Inner)
@@ -50,6 +51,20 @@ def test_values_of_every_type_are_coerced_or_refused_by_key():
     ]:
         with pytest.raises(ConfigError, match=message):
             parsed(assignment)
+
+
+def test_one_bare_value_is_a_one_item_list_and_stays_a_plain_number_elsewhere():
+    """``--set seeds=0`` as ``[0]`` (as ``items=a`` is ``["a"]``); the numbers that reach a
+    config are plain ints and floats, and an untyped section's dump reads back as numbers."""
+    import yaml
+
+    cfg = parsed("seeds=0", "items=a", "grid.svm=3", "count=4", "inner.rate=2")
+    assert (cfg.seeds, cfg.items, cfg.grid, cfg.count) == ([0], ["a"], {"svm": [3.0]}, 4)
+    assert type(cfg.seeds[0]) is int and type(cfg.count) is int and type(cfg.inner.rate) is float
+    free = parsed("free.epochs=80", "free.lr=0.5").free
+    assert yaml.safe_load(yaml.safe_dump(free)) == {"epochs": 80, "lr": 0.5}
+    with pytest.raises(ConfigError, match=r"items\[0\]: expected str, got 0"):
+        parsed("items=0")
 
 
 def test_yaml_1_1_exponents_without_a_dot_are_numbers_for_float_keys_only():

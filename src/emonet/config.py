@@ -39,6 +39,26 @@ class CommaSeparated(str):
 yaml.SafeDumper.add_representer(CommaSeparated, yaml.SafeDumper.represent_str)
 
 
+class BareInt(int):
+    """An integer given on the command line without brackets: a list-typed key reads it as a
+    one-item list (``--set seeds=0``), any other key as the number."""
+
+
+class BareFloat(float):
+    """A float given on the command line without brackets (see :class:`BareInt`)."""
+
+
+yaml.SafeDumper.add_representer(BareInt, yaml.SafeDumper.represent_int)
+yaml.SafeDumper.add_representer(BareFloat, yaml.SafeDumper.represent_float)
+
+
+def _plain(value: Any) -> Any:
+    """A bare command-line number as a plain int or float; anything else as it is."""
+    if isinstance(value, BareInt):
+        return int(value)
+    return float(value) if isinstance(value, BareFloat) else value
+
+
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -50,7 +70,7 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     if origin is Literal:
         if value not in typing.get_args(tp):
             raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
-        return str(value) if isinstance(value, CommaSeparated) else value
+        return str(value) if isinstance(value, CommaSeparated) else _plain(value)
     if origin in (typing.Union, types.UnionType):
         errors = []
         for arm in typing.get_args(tp):
@@ -66,6 +86,8 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     if origin is list:
         if isinstance(value, CommaSeparated):
             value = value.items()
+        elif isinstance(value, (BareInt, BareFloat)):
+            value = [value]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list ([a, b] or a,b), got {value!r}")
         (arg,) = typing.get_args(tp)
@@ -77,6 +99,7 @@ def _check(value: Any, tp: Any, key: str) -> Any:
         return {_check(k, kt, key): _check(v, vt, f"{key}.{k}") for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         return build(tp, value, key)
+    value = _plain(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
@@ -110,7 +133,8 @@ def set_key(data: dict, assignment: str) -> None:
     """Apply one ``a.b.c=value`` override to a nested dict; the value is parsed as YAML.
 
     Unbracketed, unquoted text is kept as :class:`CommaSeparated`, so that a list-typed key
-    also takes ``a,b`` (as well as ``[a, b]``) and a single ``a`` as ``[a]``.
+    also takes ``a,b`` (as well as ``[a, b]``) and a single ``a`` as ``[a]``; a bare number
+    (:class:`BareInt`, :class:`BareFloat`) likewise, ``0`` as ``[0]``.
     """
     key, sep, raw = assignment.partition("=")
     if not sep or not key:
@@ -125,8 +149,11 @@ def set_key(data: dict, assignment: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{key}: cannot parse value {raw!r} ({exc})") from None
-    if isinstance(value, str) and raw.strip()[:1] not in ("[", "{", '"', "'"):
+    bare = raw.strip()[:1] not in ("[", "{", '"', "'")
+    if isinstance(value, str) and bare:
         value = CommaSeparated(value)
+    elif type(value) in (int, float) and bare:
+        value = BareInt(value) if type(value) is int else BareFloat(value)
     node[parts[-1]] = value
 
 
