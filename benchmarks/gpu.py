@@ -447,16 +447,7 @@ def main() -> None:
 
         def compiled(mode: str) -> None:
             real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", mode, epochs + 1)
-            eager = next((t for t in results["throughput"] if not t["compile"]
-                          and (t["batch"], t["precision"]) == (batches[0], "bf16-mixed")), None)  # fmt: skip
-            results["throughput"].append({
-                "batch": batches[0], "precision": "bf16-mixed", "compile": mode,
-                "bare_samples_per_s": eager["bare_samples_per_s"] if eager else None,
-                "loop_samples_per_s": round(real["samples_per_s"], 1),
-                "loop_vs_bare": round(real["samples_per_s"] / eager["bare_samples_per_s"], 3)
-                if eager else None,
-                "data_share": round(real["data_share"], 4),
-            })  # fmt: skip
+            results["throughput"].append(beside_plain(results, batches[0], real, compile=mode))
 
         # reduce-overhead replays CUDA graphs: batch 64 is bound by the host's kernel launches
         for mode in ("default", "reduce-overhead") if DEVICE == "cuda" else ("default",):
@@ -469,25 +460,36 @@ def main() -> None:
         def with_options() -> None:
             real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", None, epochs,
                              options=True)  # fmt: skip
-            plain = next((t for t in results["throughput"] if _part(t) == "throughput"
-                          and (t["batch"], t["precision"]) == (batches[0], "bf16-mixed")), None)  # fmt: skip
-            results["throughput"].append({
-                "batch": batches[0], "precision": "bf16-mixed", "compile": False,
-                "options": "augment + ema",
-                "bare_samples_per_s": plain["bare_samples_per_s"] if plain else None,
-                "loop_samples_per_s": round(real["samples_per_s"], 1),
-                "loop_vs_bare": round(real["samples_per_s"] / plain["bare_samples_per_s"], 3)
-                if plain else None,
-                "data_share": round(real["data_share"], 4),
-                "vs_plain_loop": round(real["samples_per_s"] / plain["loop_samples_per_s"], 3)
-                if plain else None,
-            })  # fmt: skip
+            row = beside_plain(results, batches[0], real, compile=False, options="augment + ema")
+            plain = plain_row(results, batches[0])
+            row["vs_plain_loop"] = (
+                round(real["samples_per_s"] / plain["loop_samples_per_s"], 3) if plain else None
+            )
+            results["throughput"].append(row)
 
         section(f"options (augment + ema) batch {batches[0]} bf16", with_options)
     results["seconds"] = round(time.perf_counter() - t_start, 1)
     write(results, stem)
     print(markdown(results))
     shutil.rmtree(root, ignore_errors=True)
+
+
+def plain_row(results: dict, batch: int) -> dict | None:
+    """The eager bf16 loop's throughput row at ``batch`` (part ``throughput``), if measured."""
+    return next((t for t in results["throughput"] if _part(t) == "throughput"
+                 and (t["batch"], t["precision"]) == (batch, "bf16-mixed")), None)  # fmt: skip
+
+
+def beside_plain(results: dict, batch: int, real: dict, **fields) -> dict:
+    """A bf16 loop variant's throughput row, against the bare step of the plain loop's row."""
+    plain = plain_row(results, batch)
+    bare = plain["bare_samples_per_s"] if plain else None
+    return {
+        "batch": batch, "precision": "bf16-mixed", **fields, "bare_samples_per_s": bare,
+        "loop_samples_per_s": round(real["samples_per_s"], 1),
+        "loop_vs_bare": round(real["samples_per_s"] / bare, 3) if bare else None,
+        "data_share": round(real["data_share"], 4),
+    }  # fmt: skip
 
 
 def _part(row: dict) -> str:

@@ -10,15 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benchmarks/gpu_env.sh
+runs="${RUNS:-/root/runs/experiment-gpu}"
 corpora=$(cd "$EMOSET" && ls -d */ | tr -d / | paste -sd, -)
-sets=(--set "emoset=$EMOSET" --set "corpora=$corpora" --set "out=${RUNS:-/root/runs/experiment-gpu}")
+sets=(--set "emoset=$EMOSET" --set "corpora=$corpora" --set "out=$runs")
 for s in "$@"; do sets+=(--set "$s"); done
 out="${OUT:-$PWD/gpu-table-out}"
 mkdir -p "$out"
 status=0
 timeout "${LIMIT:-540}" python3 -m emonet experiment configs/experiment-gpu.yaml --quiet \
   "${sets[@]}" 2>&1 | tee "$out/experiment.log" || status=$?
-runs="${RUNS:-/root/runs/experiment-gpu}"
 for f in report.md results.json experiment.yaml; do
   [ -f "$runs/$f" ] && cp "$runs/$f" "$out/"
 done
