@@ -31,6 +31,26 @@ def test_spec_augment_masks_bands_in_training_only():
         SpecAugment(time_masks=-1)
 
 
+def test_freq_warp_stretches_each_items_mel_axis_within_its_bounds():
+    torch.manual_seed(0)
+    n_mels = 64
+    ramp = torch.arange(n_mels, dtype=torch.float32)[None, None, :, None].expand(16, 1, n_mels, 7)
+    aug = SpecAugment(freq_warp=0.2).train()
+    out = aug(ramp.contiguous())
+    # a ramp 0..63 over the mel axis becomes, per item, bin m -> min(m * factor, 63)
+    factors = out[:, 0, 1, 0]  # bin 1 reads bin 1 * factor
+    assert (factors >= 0.8 - 1e-6).all() and (factors <= 1.2 + 1e-6).all()
+    assert factors.std() > 0.05  # each item its own factor
+    expected = (torch.arange(n_mels)[None, :] * factors[:, None]).clamp(max=n_mels - 1)
+    assert torch.allclose(out[:, 0, :, 3], expected, atol=1e-4)
+    assert torch.equal(out[:, :, :, 0], out[:, :, :, 6])  # the same stretch in every frame
+    assert torch.equal(aug.eval()(ramp), ramp)
+    with pytest.raises(ValueError, match="freq_warp"):
+        SpecAugment(freq_warp=1.0)
+    with pytest.raises(ConfigError, match=r"augment\.freq_warp"):
+        config_from_dict({"data": {"corpora": ["emodb"]}, "augment": {"freq_warp": 1.5}})
+
+
 def test_spec_augment_adds_no_weights_and_changes_only_training():
     model = create_model("emonet-tiny")
     model.add_corpus("c", ["a", "b"])

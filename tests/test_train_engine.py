@@ -29,8 +29,9 @@ from faults import train_killed_at_step
 from test_train import base
 
 from emonet.model import load_checkpoint
-from emonet.train.config import ConfigError, config_from_dict
+from emonet.train.config import ConfigError, config_from_dict, dump_config
 from emonet.train.loop import train, weights_digest
+from emonet.train.run_folder import RunFolder
 from emonet.train.schedule import Schedule
 from emonet.train.state import RunState
 
@@ -356,6 +357,21 @@ def test_resume_refuses_another_config_and_names_the_keys(real_emoset, tmp_path)
     with pytest.raises(ConfigError, match="holds no run to resume"):
         train(config_from_dict({**cfg, "out": str(tmp_path / "none")}), resume=True,
               show_progress=False)  # fmt: skip
+
+
+def test_a_path_given_relative_or_absolute_is_the_same_setting(tmp_path, monkeypatch):
+    """Resume compares path settings by the file or folder they name, not by their text."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "emoset").mkdir()
+    cfg = config_from_dict({"data": {"corpora": ["emodb"], "emoset": "emoset"}, "out": "r"})
+    folder = RunFolder(tmp_path / "r")
+    folder.path.mkdir()
+    dump_config(cfg, folder.path / "config.yaml")
+    same = config_from_dict({"data": {"corpora": ["emodb"], "emoset": str(tmp_path / "emoset")},
+                             "out": str(tmp_path / "r")})  # fmt: skip
+    assert folder.changed_settings(same, "resume") == ""
+    other = config_from_dict({"data": {"corpora": ["emodb"], "emoset": "elsewhere"}, "out": "r"})
+    assert "data.emoset: 'emoset' -> 'elsewhere'" in folder.changed_settings(other, "resume")
 
 
 def test_interrupted_checkpoint_swap_is_recovered(real_emoset, tmp_path):

@@ -64,10 +64,16 @@ class BatchAugment:
 
 
 def set_spec_augment(model: EmoNet, cfg: AugmentConfig) -> None:
-    """Give ``model`` the training configuration's SpecAugment (or none, when both are off)."""
-    on = cfg.freq_masks > 0 or cfg.time_masks > 0
+    """Give ``model`` the training configuration's SpecAugment (or none, when all is off)."""
+    on = cfg.freq_masks > 0 or cfg.time_masks > 0 or cfg.freq_warp > 0
     model.spec_augment = (
-        SpecAugment(cfg.freq_masks, cfg.freq_mask_width, cfg.time_masks, cfg.time_mask_width)
+        SpecAugment(
+            cfg.freq_masks,
+            cfg.freq_mask_width,
+            cfg.time_masks,
+            cfg.time_mask_width,
+            cfg.freq_warp,
+        )
         if on
         else None
     )

@@ -121,6 +121,8 @@ class AugmentConfig:
     """SpecAugment: time masks per training crop."""
     time_mask_width: int = 20
     """Widest time mask, in frames (hop 512 at 16 kHz: 32 ms per frame)."""
+    freq_warp: float = 0.0
+    """Stretch of each crop's mel axis by a random factor in 1 +- freq_warp (VTLP-like); 0: off."""
     mixup: float = 0.0
     """Mixup within the batch (one corpus per batch): Beta(a, a) with this a; 0 turns it off."""
     gain_db: float = 0.0
@@ -249,6 +251,8 @@ class TrainConfig:
         for key, value in dataclasses.asdict(self.augment).items():
             if value < 0:
                 raise ConfigError(f"augment.{key}: must be >= 0, got {value}")
+        if self.augment.freq_warp >= 1:
+            raise ConfigError(f"augment.freq_warp: must be below 1, got {self.augment.freq_warp}")
         if self.data.batch_size % (self.engine.devices * self.engine.num_nodes):
             raise ConfigError("data.batch_size: must be divisible by devices × nodes")
         if len(set(self.data.corpora)) != len(self.data.corpora):

@@ -126,7 +126,7 @@ class RunFolder:
         # a key added to the schema after the run started counts as its default
         old = {**_flatten(to_dict(TrainConfig())), **_flatten(saved or {})}
         new = _flatten(to_dict(cfg))
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        changed = sorted(k for k in old.keys() | new.keys() if not _same(k, old.get(k), new.get(k)))
         unsafe = [k for k in changed if k not in RESUME_SAFE | ignore]
         return "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in unsafe[:6])
 
@@ -148,6 +148,20 @@ class RunFolder:
         if state is not None:
             save_trainer_state(tmp, state, optimizer, scaler, training_weights)
         replace_folder(tmp, folder)
+
+
+PATH_KEYS = frozenset({"data.emoset", "init", "out"})
+"""Settings that name a file or folder: equal when they name the same one."""
+
+
+def _same(key: str, old: Any, new: Any) -> bool:
+    """Whether setting ``key`` is unchanged; a path given once relative and once absolute (from
+    this working directory) is the same path."""
+    if old == new:
+        return True
+    if key in PATH_KEYS and isinstance(old, str) and isinstance(new, str):
+        return Path(old).resolve() == Path(new).resolve()
+    return False
 
 
 def _tmp(folder: Path) -> Path:
