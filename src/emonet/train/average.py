@@ -19,8 +19,10 @@ from torch import nn
 class WeightAverage:
     """EMA of a module's floating-point parameters and buffers; integer buffers are copied.
 
-    The decay warms up as ``min(decay, (1 + step) / (10 + step))``, so the first steps' random
-    weights fade within a few dozen steps instead of ``1 / (1 - decay)``.
+    The decay warms up as ``min(decay, (1 + step) / (10 + step))`` (TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``), so the first steps' random weights fade
+    within a few dozen steps instead of ``1 / (1 - decay)``; ``decay`` itself is reached only
+    after ``(10 decay - 1) / (1 - decay)`` steps (1,790 for 0.995).
     """
 
     def __init__(self, module: nn.Module, decay: float) -> None:

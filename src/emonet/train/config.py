@@ -90,7 +90,9 @@ class OptimConfig:
     """Clip the gradient norm to this value (none by default)."""
     ema_decay: float = 0.0
     """Average the weights over steps with this decay (e.g. 0.995; timm's ModelEma); devel scores
-    and checkpoints use the average. 0 turns it off, as in the reference."""
+    and checkpoints use the average. Warms up as min(decay, (1 + step) / (10 + step)), so it is
+    reached after (10 d - 1) / (1 - d) steps (1,790 for 0.995). 0 turns it off, as in the
+    reference."""
 
 
 @dataclass
