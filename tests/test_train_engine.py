@@ -222,9 +222,9 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     from emonet.train.step import run_epoch
 
     meta = torch.device("meta")
-    # "bucket": length-bucketed crops, SpecAugment, random gain and the weight average (mixup's
-    # Beta draw has no meta kernel; it draws on the device with validate_args=False, which never
-    # syncs)
+    # "bucket": length-bucketed crops, SpecAugment with the mel-axis stretch, random gain and the
+    # weight average (mixup's Beta draw has no meta kernel; it draws on the device with
+    # validate_args=False, which never syncs)
     for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",))):  # fmt: skip
         cfg = config_from_dict(
             base(
@@ -242,6 +242,7 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
                 augment__freq_masks=2 if mode == "bucket" else 0,
                 augment__time_masks=2 if mode == "bucket" else 0,
                 augment__gain_db=6.0 if mode == "bucket" else 0.0,
+                augment__freq_warp=0.1 if mode == "bucket" else 0.0,
             )
         )
         data = load_data(cfg, meta)
