@@ -447,7 +447,8 @@ def main() -> None:
 
         def compiled(mode: str) -> None:
             real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", mode, epochs + 1)
-            results["throughput"].append(beside_plain(results, batches[0], real, compile=mode))
+            plain = plain_row(results, batches[0])
+            results["throughput"].append(beside_plain(plain, batches[0], real, compile=mode))
 
         # reduce-overhead replays CUDA graphs: batch 64 is bound by the host's kernel launches
         for mode in ("default", "reduce-overhead") if DEVICE == "cuda" else ("default",):
@@ -460,8 +461,8 @@ def main() -> None:
         def with_options() -> None:
             real = loop_rate(emoset, root, args.model, batches[0], "bf16-mixed", None, epochs,
                              options=True)  # fmt: skip
-            row = beside_plain(results, batches[0], real, compile=False, options="augment + ema")
             plain = plain_row(results, batches[0])
+            row = beside_plain(plain, batches[0], real, compile=False, options="augment + ema")
             row["vs_plain_loop"] = (
                 round(real["samples_per_s"] / plain["loop_samples_per_s"], 3) if plain else None
             )
@@ -480,9 +481,8 @@ def plain_row(results: dict, batch: int) -> dict | None:
                  and (t["batch"], t["precision"]) == (batch, "bf16-mixed")), None)  # fmt: skip
 
 
-def beside_plain(results: dict, batch: int, real: dict, **fields) -> dict:
+def beside_plain(plain: dict | None, batch: int, real: dict, **fields) -> dict:
     """A bf16 loop variant's throughput row, against the bare step of the plain loop's row."""
-    plain = plain_row(results, batch)
     bare = plain["bare_samples_per_s"] if plain else None
     return {
         "batch": batch, "precision": "bf16-mixed", **fields, "bare_samples_per_s": bare,
