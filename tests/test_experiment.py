@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -23,6 +25,7 @@ from emonet.recipes.experiment import (
     plan,
     run_experiment,
 )
+from emonet.results.metrics import uar
 from emonet.runtime import DeviceError, torch_device
 
 TINY = {
@@ -327,6 +330,15 @@ def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
     report = (out / "report.md").read_text()
     assert result["table"] in report and "2 training seeds [0, 7]" in report
     assert "mean ± standard deviation" in report and "`multi/all/seed-7`" in report
+    for setting, per in saved["ensemble_uar"].items():  # the seeds' probabilities, averaged
+        for corpus, value in per.items():
+            run = out / recipe.setting_run(setting, corpus)
+            tables = [pd.read_csv(run / f"seed-{k}" / "eval" / corpus / "test" / "predictions.csv")
+                      for k in (0, 7)]  # fmt: skip
+            cols = [c for c in tables[0].columns if c.startswith("p_")]
+            vote = np.mean([t[cols].to_numpy() for t in tables], axis=0).argmax(1)
+            truth = tables[0]["label"].map({c[2:]: i for i, c in enumerate(cols)}).to_numpy()
+            assert value == pytest.approx(uar(truth, vote))
     # finished seeds are reused: nothing is trained or scored again
     monkeypatch.setattr(recipe, "evaluate", lambda *a, **k: pytest.fail("scored again"))
     import emonet.train.loop
@@ -380,8 +392,9 @@ def fake_scored(run: Path, corpus: str, right: bool, parameters: int = 0) -> Non
     guess = TRUTH if right else ["anger"] * len(TRUTH)
     where = run / "eval" / corpus / "test"
     where.mkdir(parents=True, exist_ok=True)
-    lines = ["file,label,prediction"] + [
-        f"{f},{t},{g}" for f, t, g in zip(ITEMS, TRUTH, guess, strict=True)
+    lines = ["file,label,prediction,p_anger,p_sadness"] + [
+        f"{f},{t},{g},{0.9 if g == 'anger' else 0.1},{0.1 if g == 'anger' else 0.9}"
+        for f, t, g in zip(ITEMS, TRUTH, guess, strict=True)
     ]
     (where / "predictions.csv").write_text("\n".join(lines) + "\n")
     labels = ["anger", "sadness"]
@@ -427,6 +440,7 @@ def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypa
         assert "±" not in result["table"] and "One training seed (0)" in report
         assert saved["uar_per_seed"]["multi"] == {"x": [1.0], "y": [0.5]}
         assert saved["uar_sd"]["multi"] == {"x": None, "y": None}
+        assert saved["ensemble_uar"] == {} and "Seed ensembles" not in report
         return
     sd = statistics.stdev([1.0, 1.0, 0.5])  # also that of scratch on x: 0.5, 0.5, 1.0
     assert saved["seeds"] == [0, 1, 2]
@@ -450,6 +464,12 @@ def test_table_gives_mean_sd_and_seeds_significant_over_seeds(tmp_path, monkeypa
     assert rows["trainable parameters"] == ["7", "7", "42 |"]
     assert "3 training seeds [0, 1, 2]" in report and "mean ± standard deviation" in report
     assert "on j of the 3 seeds" in report and "toy" not in report
+    # seed ensembles: scratch on x is right on seed 2 only, so the vote says anger (0.5);
+    # multi on x is right on two seeds of three, and the vote is right (1.0)
+    assert saved["ensemble_uar"] == {"scratch": {"x": 0.5, "y": 1.0}, "multi": {"x": 1.0, "y": 1.0}}
+    assert "## Seed ensembles" in report and "| mean | 0.750 | 1.000 |" in report
+    ensemble = tmp_path / "ensembles" / "multi" / "x" / "test" / "metrics.json"
+    assert json.loads(ensemble.read_text())["member_uar"] == [1.0, 1.0, 0.5]
 
 
 @pytest.mark.parametrize("name", ["experiment.yaml", "experiment-gpu.yaml"])

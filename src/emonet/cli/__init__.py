@@ -7,6 +7,7 @@ from emonet.cli import check as _check  # noqa: F401
 from emonet.cli import compare as _compare  # noqa: F401  (registers the command)
 from emonet.cli import corpora as _corpora  # noqa: F401
 from emonet.cli import demo as _demo  # noqa: F401
+from emonet.cli import ensemble as _ensemble  # noqa: F401
 from emonet.cli import evaluate as _evaluate  # noqa: F401
 from emonet.cli import experiment as _experiment  # noqa: F401
 from emonet.cli import export as _export  # noqa: F401

@@ -16,7 +16,12 @@ from emonet.evaluate.stats import bootstrap_delta_uar, holm, mcnemar
 from emonet.files import write_json
 from emonet.results.explain import bullets, chance_uar, one_item_step
 from emonet.results.metrics import uar
-from emonet.results.predictions import PredictionsError, available, find_eval_dir, read_predictions
+from emonet.results.predictions import (
+    PredictionsError,
+    aligned_predictions,
+    available,
+    find_eval_dir,
+)
 from emonet.results.report import md_table, write_report
 
 
@@ -52,27 +57,7 @@ def paired_items(a_csv: Path, b_csv: Path) -> tuple[np.ndarray, np.ndarray, np.n
     The two files must list exactly the same items with the same labels; otherwise the
     comparison would be meaningless, so it is refused with the first differences named.
     """
-    a, b = read_predictions(a_csv), read_predictions(b_csv)
-    for path, table in ((a_csv, a), (b_csv, b)):
-        dup = table["file"][table["file"].duplicated()]
-        if len(dup):
-            raise PredictionsError(f"{path}: item {dup.iloc[0]!r} is listed twice")
-    only_a = sorted(set(a["file"]) - set(b["file"]))
-    only_b = sorted(set(b["file"]) - set(a["file"]))
-    if only_a or only_b:
-        raise PredictionsError(
-            f"the runs predicted different items: {len(only_a)} only in {a_csv} "
-            f"(e.g. {only_a[:3]}), {len(only_b)} only in {b_csv} (e.g. {only_b[:3]}); "
-            "compare runs evaluated on the same partition of the same EmoSet"
-        )
-    b = b.set_index("file").loc[a["file"]].reset_index()
-    differ = a["label"].to_numpy() != b["label"].to_numpy()
-    if differ.any():
-        k = int(np.argmax(differ))
-        raise PredictionsError(
-            f"{a['file'].iloc[k]}: label {a['label'].iloc[k]!r} in {a_csv} but "
-            f"{b['label'].iloc[k]!r} in {b_csv}"
-        )
+    a, b = aligned_predictions([a_csv, b_csv])
     names = sorted(set(a["label"]) | set(a["prediction"]) | set(b["prediction"]))
     index = {n: i for i, n in enumerate(names)}
     encode = lambda s: s.map(index).to_numpy(np.int64)  # noqa: E731

@@ -9,6 +9,8 @@ win/loss counts and trainable parameters. Every run is resumable: finished runs 
 With several ``seeds`` every EmoNet run is trained once per seed (in ``<run>/seed-<k>``); the
 table gives mean ± sample standard deviation over the seeds, and each seed is tested against
 ``scratch`` of the same seed, so a cell says on how many seeds the difference was significant.
+A separate table gives each setting's seed ensemble (the seeds' probabilities averaged), written
+as evaluation folders in ``ensembles/<setting>``: a system of n models, kept out of the main table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import yaml
 
 from emonet.config import ConfigError, build, read_yaml, set_key
 from emonet.evaluate.compare import compare_corpus
+from emonet.evaluate.ensemble import ensemble_corpus
 from emonet.evaluate.runner import evaluate
 from emonet.evaluate.stats import holm
 from emonet.files import write_json, write_text
@@ -498,6 +501,43 @@ def _predictions(run: Path, corpus: str, partition: str, checkpoint: str = "best
     return scores_folder(run, checkpoint) / corpus / partition / "predictions.csv"
 
 
+def _seed_ensembles(
+    cfg: ExperimentConfig, folders: dict[int, dict[str, dict[str, Path]]]
+) -> dict[str, dict[str, float]]:
+    """UAR of each setting's seed ensemble per corpus; its folders go to ``ensembles/<setting>``."""
+    return {
+        s: {
+            c: ensemble_corpus(
+                [_predictions(f[s][c], c, cfg.partition, cfg.checkpoint) for f in folders.values()],
+                Path(cfg.out) / "ensembles" / s / c / cfg.partition,
+                c,
+                cfg.partition,
+            ).uar
+            for c in cfg.corpora
+        }
+        for s in cfg.settings
+    }
+
+
+def _ensemble_section(
+    cfg: ExperimentConfig, ensembles: dict[str, dict[str, float]], uars: dict[str, dict[str, float]]
+) -> str:
+    """The seed ensembles' table beside the single models' mean, and what it is."""
+    names = list(ensembles)
+    body: list[list[object]] = [[c, *(ensembles[s][c] for s in names)] for c in cfg.corpora]
+    body.append(["mean", *(mean(ensembles[s].values()) for s in names)])
+    body.append(["mean of single models", *(mean(uars[s].values()) for s in names)])
+    n = len(cfg.seeds)
+    return (
+        md_table(["corpus", *names], body)
+        + f"\nUAR on {cfg.partition} of each setting's {n} seeds predicting together: the mean "
+        f"of their class probabilities (soft voting). A system of {n} models, {n} times the "
+        "compute at inference, so it is kept out of the table above; compare it with the "
+        "baselines with `emonet compare` on its folder "
+        f"(`{Path(cfg.out) / 'ensembles' / names[0]}`).\n"
+    )
+
+
 def summarise(cfg: ExperimentConfig) -> dict:
     """Table of test UAR per corpus and setting (mean ± sd over seeds), significance against
     scratch seed by seed, win/loss counts, parameters; writes ``results.json`` and ``report.md``.
@@ -560,6 +600,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
         }
         for s, per in tests.items()
     }
+    ensembles = _seed_ensembles(cfg, folders) if several else {}
     params = {}
     for b in cfg.baselines:
         params[b] = _baseline_parameters(first[b][cfg.corpora[0]], cfg.corpora[0], cfg.partition)
@@ -621,6 +662,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
         "tests": tests,
         "significant": significant,
         "trainable_parameters": params,
+        "ensemble_uar": ensembles,
     }
     write_json(out / "results.json", result)
     (out / "results.md").unlink(missing_ok=True)  # earlier versions wrote the table there too
@@ -629,6 +671,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
         "Multi-corpus EmoNet against single-corpus training",
         [
             ("Results", table + "\n" + _legend(cfg)),
+            *([("Seed ensembles", _ensemble_section(cfg, ensembles, uars))] if ensembles else []),
             ("What the numbers mean", meaning(cfg, first, folders if several else None)),
             ("Configuration", f"```yaml\n{yaml.safe_dump(asdict(cfg), sort_keys=False)}```"),
             (
