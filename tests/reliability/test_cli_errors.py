@@ -97,6 +97,7 @@ def _cases(ckpt: Path, clip: Path, tmp: Path) -> dict[str, tuple[list, tuple[str
         "corpora": (["--bogus"], ("--bogus",)),
         "cross-corpus": ([MISSING, tmp], (MISSING, "neither a checkpoint folder")),
         "demo": (["--out", "/proc/emonet-demo", "--quiet"], ("/proc/emonet-demo",)),
+        "ensemble": ([MISSING, tmp, "--out", tmp / "ens"], (MISSING, "no predictions found")),
         "evaluate": ([MISSING, tmp], (MISSING, "neither a checkpoint folder")),
         "experiment": ([f"{MISSING}.yaml"], (f"{MISSING}.yaml", "not found")),
         "export": ([ckpt, "/proc/emonet.onnx"], ("/proc/emonet.onnx", "cannot write")),
