@@ -114,6 +114,8 @@ def test_members_that_do_not_match_are_refused_with_the_file(tmp_path):
         ensemble_runs([tmp_path / "A", tmp_path / "C"], tmp_path / "e")
     with pytest.raises(PredictionsError, match="two runs or more"):
         ensemble_runs([tmp_path / "A"], tmp_path / "e")
+    with pytest.raises(PredictionsError, match="would be overwritten"):
+        ensemble_runs([tmp_path / "A", tmp_path / "C"], tmp_path / "A" / "eval")
 
 
 def test_a_corpus_only_some_members_scored_is_skipped_and_listed(tmp_path):

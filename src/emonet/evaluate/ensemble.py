@@ -121,6 +121,10 @@ def ensemble_runs(
     if len(runs) < 2:
         raise PredictionsError(f"an ensemble needs two runs or more, got {len(runs)}")
     evals = [find_eval_dir(r) for r in runs]
+    if Path(out).resolve() in {e.resolve() for e in evals}:
+        raise PredictionsError(
+            f"--out {out}: a member's evaluation folder; its predictions would be overwritten"
+        )
     w = _weights(weights, len(runs))
     scores: list[EnsembleScore] = []
     skipped: list[dict] = []
