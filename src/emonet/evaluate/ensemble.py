@@ -86,11 +86,11 @@ def ensemble_corpus(
     unknown = sorted(set(truth) - set(labels))
     if unknown:
         raise PredictionsError(f"{csvs[0]}: labels {unknown} have no probability column")
-    y = truth.map({lab: i for i, lab in enumerate(labels)}).to_numpy(np.int64)
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = truth.map(index).to_numpy(np.int64)
     table = predictions_table(list(tables[0]["file"]), labels, y, total)
     write_predictions(folder / "predictions.csv", table)
     metrics = classification_metrics(y, total.argmax(1), labels)
-    index = {lab: i for i, lab in enumerate(labels)}
     members = [uar(y, t["prediction"].map(index).fillna(-1).astype(np.int64)) for t in tables]
     metrics.update(
         corpus=corpus,
