@@ -93,6 +93,26 @@ def test_plan_with_seeds_trains_each_seed_in_its_own_folders():
     assert config.seed == 3 and config.out.endswith("scratch/b/seed-3")
 
 
+def test_plan_puts_distilled_runs_after_every_seed_of_their_teachers():
+    cfg = ExperimentConfig(corpora=["a", "b"], settings=["scratch", "distilled"], seeds=[3, 0],
+                           distilled={"distill": {"weight": 0.7}})  # fmt: skip
+    runs = [(r.name, r.mode, r.teachers) for r in plan(cfg)]
+    teachers = {c: (f"scratch/{c}/seed-3", f"scratch/{c}/seed-0") for c in "ab"}
+    assert runs[4:] == [
+        ("distilled/a/seed-3", "scratch", teachers["a"]),
+        ("distilled/b/seed-3", "scratch", teachers["b"]),
+        ("distilled/a/seed-0", "scratch", teachers["a"]),
+        ("distilled/b/seed-0", "scratch", teachers["b"]),
+    ]
+    assert [r.name for r in plan(cfg)[:4]] == [
+        f"scratch/{c}/seed-{k}" for k in (3, 0) for c in "ab"
+    ]
+    config = recipe.train_config(cfg, plan(cfg)[5])
+    assert config.distill.weight == 0.7 and config.seed == 3
+    assert config.distill.teachers == [str(Path(cfg.out) / t) for t in teachers["b"]]
+    assert recipe._needs(plan(cfg)[5]) == set(teachers["b"])
+
+
 @pytest.mark.parametrize(
     ("keys", "overrides", "message"),
     [
@@ -108,6 +128,8 @@ def test_plan_with_seeds_trains_each_seed_in_its_own_folders():
         ({"train": {"seed": 1}}, [], r"train.seed: .*seeds: \[1\]"),
         ({"seeds": [0, 1]}, ["multi.seed=2"], "multi.seed: an experiment takes its seeds"),
         ({"jobs": 0}, [], "jobs: must be at least 1, got 0"),
+        ({"settings": ["multi", "distilled"]}, [], "distilled learns from the scratch runs"),
+        ({"seeds": [0, 1]}, ["distilled.seed=2"], "distilled.seed: an experiment takes"),
         ({"jobs": 2, "train": {"engine": {"devices": 2}}}, [], "jobs: 2 runs at once need one"),
     ],
 )
@@ -278,10 +300,10 @@ def test_jobs_train_runs_at_once_and_give_the_same_models(toy_emoset, tmp_path):
 
 @pytest.fixture(scope="module")
 def two_seeds(toy_emoset, tmp_path_factory):
-    """The experiment (scratch and multi) on the toy corpora with seeds 0 and 7."""
+    """The experiment (scratch, multi, distilled) on the toy corpora with seeds 0 and 7."""
     out = tmp_path_factory.mktemp("seeds")
     path = write_config(out / "experiment.yaml", emoset=str(toy_emoset), out=str(out / "runs"),
-                        corpora=["toy-de", "toy-ur"], settings=["scratch", "multi"],
+                        corpora=["toy-de", "toy-ur"], settings=["scratch", "multi", "distilled"],
                         seeds=[0, 7], train=TINY)  # fmt: skip
     cfg = load_experiment(path)
     return cfg, run_experiment(cfg, show_progress=False)
@@ -290,7 +312,7 @@ def two_seeds(toy_emoset, tmp_path_factory):
 def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
     cfg, result = two_seeds
     out = Path(cfg.out)
-    runs = ["scratch/toy-de", "scratch/toy-ur", "multi/all"]
+    runs = ["scratch/toy-de", "scratch/toy-ur", "multi/all", "distilled/toy-de", "distilled/toy-ur"]
     weights = {}
     for run in runs:
         assert not (out / run / "DONE.json").exists()
@@ -300,6 +322,14 @@ def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
             assert yaml.safe_load((folder / "config.yaml").read_text())["seed"] == k
             weights[run, k] = (folder / "checkpoints" / "best" / "model.safetensors").read_bytes()
         assert weights[run, 0] != weights[run, 7]  # the seeds really trained different models
+    for corpus in ("toy-de", "toy-ur"):  # one model per seed, taught by every seed's scratch model
+        for k in (0, 7):
+            config = yaml.safe_load((out / f"distilled/{corpus}/seed-{k}/config.yaml").read_text())
+            assert config["mode"] == "scratch" and config["seed"] == k
+            assert config["distill"]["teachers"] == [
+                str(out / f"scratch/{corpus}/seed-{j}") for j in (0, 7)
+            ]
+            assert weights[f"distilled/{corpus}", k] != weights[f"scratch/{corpus}", k]
     saved = json.loads((out / "results.json").read_text())
     assert saved == {k: v for k, v in result.items() if k != "table"} and saved["seeds"] == [0, 7]
     for setting, per in saved["uar_per_seed"].items():
@@ -319,7 +349,7 @@ def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
     cells = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:]
              for line in result["table"].splitlines()[2:]}  # fmt: skip
     for corpus in ("toy-de", "toy-ur"):
-        scratch, multi = cells[corpus]
+        scratch, multi, _ = cells[corpus]
         assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", scratch), scratch
         assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}( ▲[12]/2)?( ▼[12]/2)?", multi), multi
         mean, sd = saved["uar"]["multi"][corpus], saved["uar_sd"]["multi"][corpus]

@@ -251,6 +251,13 @@ def test_unknown_model_name_in_a_training_config(tmp_path, toy_emoset):
     _one_error_line(proc.stderr, proc.returncode, "unknown key model.widht")
 
 
+def test_a_teacher_that_is_not_there(tmp_path, toy_emoset):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(_train_config(toy_emoset, tmp_path / "run")))
+    res = _invoke("train", config, "--quiet", "--set", f"distill.teachers={tmp_path / 'gone'}")
+    _one_error_line(res.stderr, res.exit_code, "distill.teachers", "gone")
+
+
 def _train_config(emoset: Path, out: Path) -> dict:
     return {
         "mode": "scratch",

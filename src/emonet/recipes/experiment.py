@@ -2,7 +2,9 @@
 
 For a list of corpora it trains (a) ``scratch`` per corpus, (b) one ``multi`` adapter model on all
 of them, (c) per corpus a ``multi`` model on the others followed by ``adapters``, ``finetune`` and
-``last-layer`` transfer to it; evaluates every run on the test partition; and writes the table of
+``last-layer`` transfer to it, (d) ``distilled``: per corpus a scratch model that also learns the
+averaged predictions of every seed's ``scratch`` model (one model distilled from the seed
+ensemble); evaluates every run on the test partition; and writes the table of
 test UAR per corpus and setting with McNemar significance against ``scratch`` (Holm over corpora),
 win/loss counts and trainable parameters. Every run is resumable: finished runs are reused.
 
@@ -41,8 +43,10 @@ if TYPE_CHECKING:
     from emonet.baselines import BaselineConfig
 
 BASELINES = ("eGeMAPSv02-svm", "ComParE_2016-svm")
-SETTINGS = ("scratch", "multi", "adapters", "finetune", "last-layer")
+SETTINGS = ("scratch", "multi", "adapters", "finetune", "last-layer", "distilled")
 TRANSFER = ("adapters", "finetune", "last-layer")
+SETTING_MODE = {"distilled": "scratch"}
+"""The training mode of a setting whose name is not a mode."""
 
 
 @dataclass
@@ -55,8 +59,9 @@ class ExperimentConfig:
     """Corpora of the comparison (at least two)."""
     out: str = "runs/experiment"
     """Folder of all runs and the final report."""
-    settings: list[str] = field(default_factory=lambda: list(SETTINGS))
-    """Columns of the table: scratch, multi, adapters, finetune, last-layer."""
+    settings: list[str] = field(default_factory=lambda: list(SETTINGS[:5]))
+    """Columns of the table: scratch, multi, adapters, finetune, last-layer, distilled (scratch
+    with the seeds' scratch models as teachers; needs scratch)."""
     seeds: list[int] = field(default_factory=lambda: [0])
     """Training seeds: every EmoNet run once per seed (its train.seed); the table gives mean ± sd.
     One seed keeps the runs in `<setting>/<corpus>`; several put them in `.../seed-<k>`."""
@@ -80,6 +85,9 @@ class ExperimentConfig:
     """Training keys for multi-corpus runs, over `train`."""
     transfer: dict[str, Any] = field(default_factory=dict)
     """Training keys for the transfer runs, over `train`."""
+    distilled: dict[str, Any] = field(default_factory=dict)
+    """Training keys for the distilled runs, over `train` and `scratch` (e.g. distill: {weight:
+    0.5, temperature: 2.0}); their teachers are the scratch runs of every seed."""
     baselines: list[str] = field(default_factory=lambda: list(BASELINES))
     """openSMILE baselines as extra columns, `<feature set>-<classifier>` (empty: none)."""
     baseline: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +111,10 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     unknown = [s for s in cfg.settings if s not in SETTINGS]
     if unknown:
         raise ConfigError(f"{path}: settings: unknown {unknown}; known: {list(SETTINGS)}")
+    if "distilled" in cfg.settings and "scratch" not in cfg.settings:
+        raise ConfigError(
+            f"{path}: settings: distilled learns from the scratch runs' models; list scratch too"
+        )
     _check_seeds(cfg, str(path))
     _check_jobs(cfg, str(path))
     for name in cfg.baselines:
@@ -121,7 +133,7 @@ def _check_seeds(cfg: ExperimentConfig, where: str) -> None:
         raise ConfigError(f"{where}: seeds: {twice[0]} is listed twice")
     if min(cfg.seeds) < 0:
         raise ConfigError(f"{where}: seeds: {min(cfg.seeds)} is negative; seeds are >= 0")
-    for section in ("train", "scratch", "multi", "transfer"):
+    for section in ("train", "scratch", "multi", "transfer", "distilled"):
         if "seed" in getattr(cfg, section):
             raise ConfigError(
                 f"{where}: {section}.seed: an experiment takes its seeds from `seeds` (e.g. "
@@ -184,6 +196,8 @@ class Run:
     corpora: tuple[str, ...]
     init: str | None = None
     seed: int = 0
+    teachers: tuple[str, ...] = ()
+    """Runs (names under ``out``) whose models teach this one (distilled)."""
 
 
 def run_name(cfg: ExperimentConfig, base: str, seed: int) -> str:
@@ -199,7 +213,8 @@ def setting_run(setting: str, corpus: str) -> str:
 
 def plan(cfg: ExperimentConfig) -> list[Run]:
     """Every run the requested settings need, seed by seed, in an order that respects
-    dependencies (an interrupted experiment has whole seeds done first)."""
+    dependencies (an interrupted experiment has whole seeds done first; the distilled runs,
+    which learn from every seed's scratch model, come last)."""
     runs: list[Run] = []
     for seed in cfg.seeds:
         name = lambda base, seed=seed: run_name(cfg, base, seed)  # noqa: E731
@@ -217,6 +232,18 @@ def plan(cfg: ExperimentConfig) -> list[Run]:
             runs += [
                 Run(name(f"{s}/{c}"), s, (c,), f"{source}/checkpoints/best", seed) for s in wanted
             ]
+    if "distilled" in cfg.settings:
+        for seed in cfg.seeds:
+            runs += [
+                Run(
+                    run_name(cfg, f"distilled/{c}", seed),
+                    "scratch",
+                    (c,),
+                    seed=seed,
+                    teachers=tuple(run_name(cfg, f"scratch/{c}", k) for k in cfg.seeds),
+                )
+                for c in cfg.corpora
+            ]
     return runs
 
 
@@ -224,6 +251,10 @@ def train_config(cfg: ExperimentConfig, run: Run) -> TrainConfig:
     """The training configuration of one run."""
     section = {"scratch": cfg.scratch, "multi": cfg.multi}.get(run.mode, cfg.transfer)
     data = _merge(cfg.train, section)
+    if run.teachers:
+        data = _merge(data, cfg.distilled)
+        teachers = [str(Path(cfg.out) / t) for t in run.teachers]
+        data = _merge(data, {"distill": {"teachers": teachers}})
     out = Path(cfg.out) / run.name
     data = _merge(
         data,
@@ -304,14 +335,16 @@ def train_and_score(
         )
 
 
-def _source(run: Run) -> str | None:
-    """The run whose model a transfer run starts from (``None`` for the others)."""
-    return str(Path(run.init).parent.parent.as_posix()) if run.init else None
+def _needs(run: Run) -> set[str]:
+    """The runs whose models this one needs: a transfer run's source, a distilled run's
+    teachers."""
+    source = {Path(run.init).parent.parent.as_posix()} if run.init else set()
+    return source | set(run.teachers)
 
 
 def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: bool) -> None:
     """Train and score ``runs`` ``cfg.jobs`` at a time, in plan order, each in a spawned process;
-    a transfer run starts once its source model is trained. The first failed run's error is
+    a transfer run starts once its source model is trained, a distilled run once its teachers are. The first failed run's error is
     raised after the runs already started have ended."""
     import multiprocessing
     import os
@@ -329,7 +362,7 @@ def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: boo
     ):
         task = progress.add_task(f"{cfg.jobs} runs at a time", total=len(runs))
         while pending or running:
-            ready = [r for r in pending if _source(r) not in waiting]
+            ready = [r for r in pending if not _needs(r) & waiting]
             for run in ready[: cfg.jobs - len(running)]:
                 pending.remove(run)
                 running[pool.submit(train_and_score, cfg, run, False, threads)] = run
@@ -354,7 +387,7 @@ def _check_trained_settings(cfg: ExperimentConfig, run: Run, folder: Path) -> No
     if not (folder / "config.yaml").is_file():
         return
     planned = train_config(cfg, run)
-    ignore = {"out", "init"}
+    ignore = {"out", "init", "distill.teachers"}  # both name runs under out
     if planned.engine.precision == "auto":
         ignore.add("engine.precision")
     if planned.init and Path(planned.init).is_dir():
@@ -490,7 +523,8 @@ def _legend(cfg: ExperimentConfig) -> str:
     return (
         f"UAR on the {cfg.partition} partition ({choice}). {seeds} multi: one "
         "model for all corpora. adapters/finetune/last-layer: transfer to the corpus from a "
-        "multi model trained on the other corpora. Trainable parameters are those of the first "
+        "multi model trained on the other corpora. distilled: scratch training that also learns "
+        "the averaged predictions of the scratch models of every seed (one model). Trainable parameters are those of the first "
         "corpus's run (multi: the whole shared model; baselines: weights and biases of the "
         "classifier). Baseline columns are openSMILE functionals with a linear classifier whose "
         "complexity was chosen on devel."
@@ -609,7 +643,7 @@ def summarise(cfg: ExperimentConfig) -> dict:
             params[s] = _trainable(first[s][cfg.corpora[0]], "multi", list(cfg.corpora))
         else:
             c = cfg.corpora[0]
-            params[s] = _trainable(first[s][c], s, c)
+            params[s] = _trainable(first[s][c], SETTING_MODE.get(s, s), c)
 
     def cell(s: str, c: str) -> str:
         text = f"{uars[s][c]:.3f}"

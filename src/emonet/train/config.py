@@ -144,6 +144,19 @@ class MultiConfig:
 
 
 @dataclass
+class DistillConfig:
+    """Knowledge distillation from trained models (off while ``teachers`` is empty)."""
+
+    teachers: list[str] = field(default_factory=list)
+    """Run folders or checkpoints whose averaged predictions the model also learns, e.g. the
+    seeds of a scratch setting (their models must know the training corpora's labels)."""
+    weight: float = 0.5
+    """Share of the teachers' term in the loss; the labels' loss has 1 - weight."""
+    temperature: float = 2.0
+    """Softmax temperature of teachers and student in the teachers' term."""
+
+
+@dataclass
 class TransferConfig:
     """How a corpus new to the ``init`` model starts (finetune, last-layer, adapters)."""
 
@@ -212,6 +225,7 @@ class TrainConfig:
     multi: MultiConfig = field(default_factory=MultiConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def model_overrides(self) -> dict[str, Any]:
@@ -253,6 +267,12 @@ class TrainConfig:
         for key, value in dataclasses.asdict(self.augment).items():
             if value < 0:
                 raise ConfigError(f"augment.{key}: must be >= 0, got {value}")
+        if not 0 <= self.distill.weight <= 1:
+            raise ConfigError(f"distill.weight: must be in [0, 1], got {self.distill.weight}")
+        if self.distill.temperature <= 0:
+            raise ConfigError(
+                f"distill.temperature: must be positive, got {self.distill.temperature}"
+            )
         if self.augment.freq_warp >= 1:
             raise ConfigError(f"augment.freq_warp: must be below 1, got {self.augment.freq_warp}")
         if self.data.batch_size % (self.engine.devices * self.engine.num_nodes):

@@ -39,6 +39,7 @@ from emonet.runtime import DeviceError, torch_device
 from emonet.train.augment import BatchAugment
 from emonet.train.average import WeightAverage
 from emonet.train.config import TrainConfig
+from emonet.train.distill import Teachers, check_teachers
 from emonet.train.run_folder import RunFolder
 from emonet.train.schedule import Schedule
 from emonet.train.setup import (
@@ -94,6 +95,7 @@ def train(cfg: TrainConfig, resume: bool = False, show_progress: bool = True) ->
         return folder.path
     if cfg.init:
         crop_to_checkpoint_window(cfg)
+    check_teachers(cfg.distill.teachers)
     try:  # before Fabric, whose own refusal is a traceback
         device = torch_device(cfg.engine.accelerator)
     except DeviceError as exc:
@@ -223,6 +225,11 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
     )
     clock = _Clock(schedule)
     augment = BatchAugment(cfg.augment) if cfg.augment.gain_db or cfg.augment.mixup else None
+    teachers = None
+    if cfg.distill.teachers:
+        labels = {n: c.labels for n, c in data.items()}
+        teachers = Teachers(cfg.distill.teachers, labels, net, device, cfg.distill.weight,
+                            cfg.distill.temperature)  # fmt: skip
     with progress:
         while not state.finished:
             t0 = time.perf_counter()
@@ -251,7 +258,7 @@ def _worker(fabric, cfg: TrainConfig, resume: bool, show_progress: bool) -> str:
                 fabric, model, net, optimizer, data, plan, schedule, state, cfg.seed,
                 partial(progress.advance, task), augment,
                 cfg.engine.compile_mode == "reduce-overhead",  # (validated: with compile)
-                average,
+                average, teachers,
             ).read(fabric)  # fmt: skip
             progress.remove_task(task)
             if stats.first_bad is not None:

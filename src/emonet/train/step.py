@@ -16,6 +16,7 @@ import torch
 from emonet.model import EmoNet
 from emonet.train.augment import Batch, BatchAugment
 from emonet.train.average import WeightAverage
+from emonet.train.distill import Teachers
 from emonet.train.schedule import Schedule
 from emonet.train.setup import CorpusData
 from emonet.train.state import RunState
@@ -46,6 +47,7 @@ def run_epoch(
     augment: BatchAugment | None = None,
     cudagraphs: bool = False,
     average: WeightAverage | None = None,
+    teachers: Teachers | None = None,
 ) -> EpochTotals:
     """Take the steps of ``plan`` (this process's share of each batch); advances ``state.step``.
 
@@ -53,7 +55,8 @@ def run_epoch(
     with no host synchronisation (the totals stay on the device until read). Dropout and
     augmentation are seeded from ``(seed, epoch, rank)``. ``cudagraphs``: the model replays CUDA
     graphs (``engine.compile_mode: reduce-overhead``), so each step is marked as a new one.
-    ``average`` (``optim.ema_decay``) follows every step.
+    ``average`` (``optim.ema_decay``) follows every step; ``teachers`` (``distill``) add their
+    term to every step's loss.
     """
     world, rank = fabric.world_size, fabric.global_rank
     device = next(net.parameters()).device  # fabric put the model there; everything follows
@@ -92,7 +95,7 @@ def run_epoch(
         if cudagraphs:  # compile_mode reduce-overhead: the previous step's outputs are done with
             torch.compiler.cudagraph_mark_step_begin()
         loss, finite = train_step(
-            fabric, model, params, optimizer, c.loss, batch, corpus, clip, check_grads
+            fabric, model, params, optimizer, c.loss, batch, corpus, clip, check_grads, teachers
         )
         k = names.index(corpus)
         loss_sums[k] += loss * len(labels)
@@ -152,14 +155,18 @@ def train_step(
     corpus: str,
     clip: float | None = None,
     check_grads: bool = True,
+    teachers: Teachers | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimiser step on one corpus's batch: (loss, all finite) as device tensors.
 
     Gradients of the other corpora's parameters are dropped (no momentum or decay on them).
     Under 16-mixed, the gradient scaler unscales and skips non-finite steps itself.
     """
-    logits = model(batch.waves, batch.lengths, corpus=corpus)
-    loss = batch.loss(loss_fn, logits.float())
+    targets = teachers.targets(fabric, batch, corpus) if teachers is not None else None
+    logits = model(batch.waves, batch.lengths, corpus=corpus).float()
+    loss = batch.loss(loss_fn, logits)
+    if teachers is not None:
+        loss = teachers.loss(loss, logits, targets)
     optimizer.zero_grad(set_to_none=True)
     fabric.backward(loss)
     for p in params.others[corpus]:  # no momentum or decay on the other corpora's parameters
