@@ -95,6 +95,7 @@ def steps_of(run: Path) -> pd.DataFrame:
         ("reference-max-epochs", "inside a stage"),
         ("reference-patience", "right after a stage switch"),
         ("cosine-averaged", "mid-epoch, with a moving average of the weights"),
+        ("cosine-distilled", "mid-epoch, with a teacher (distill)"),
         ("reference-patience-averaged", "right after a switch, which restarts the average"),
     ],
 )
@@ -107,6 +108,8 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
             cfg["augment"] = {"freq_masks": 2, "time_masks": 2, "mixup": 0.4, "gain_db": 6.0}
         if name == "cosine-bucket":
             cfg["data"]["crops"] = "bucket"
+        if name == "cosine-distilled":
+            cfg["distill"] = {"teachers": [str(_teacher(real_emoset, tmp_path / "teacher"))]}
     elif name == "reference-max-epochs":
         cfg = reference(real_emoset, tmp_path / "a")
     else:  # every epoch after the first is "no gain": stages end by patience after 2 epochs
@@ -126,6 +129,18 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
         kill_at = 2 * per_epoch + 1  # one step after the first switch
     resumed = kill_and_resume({**cfg, "out": str(tmp_path / "b")}, tmp_path, kill_at)
     assert_same_run(straight, resumed)
+
+
+def _teacher(emoset: Path, folder: Path) -> Path:
+    """An (untrained) emonet-tiny checkpoint for EmoDB: a teacher is a teacher."""
+    from emonet.corpora.emoset import open_emoset
+    from emonet.model import create_model, save_checkpoint
+
+    torch.manual_seed(5)
+    model = create_model("emonet-tiny")
+    model.add_corpus("emodb", open_emoset(emoset)["emodb"].labels)
+    save_checkpoint(model, folder)
+    return folder
 
 
 @pytest.fixture(scope="module")
