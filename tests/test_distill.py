@@ -84,11 +84,45 @@ def test_a_student_learns_what_its_teacher_says_not_the_labels(real_emoset, teac
     assert follows > labels + 0.05, (follows, labels)
 
 
+def untrained_teacher(folder: Path, corpus: str, emoset: Path, seed: int = 5) -> Path:
+    """An untrained emonet-tiny checkpoint that knows ``corpus``."""
+    from emonet.corpora.emoset import open_emoset
+    from emonet.model import create_model
+
+    torch.manual_seed(seed)
+    model = create_model("emonet-tiny")
+    model.add_corpus(corpus, open_emoset(emoset)[corpus].labels)
+    save_checkpoint(model, folder)
+    return folder
+
+
+def test_a_multi_corpus_student_learns_each_corpus_from_its_own_teachers(real_emoset, tmp_path):
+    """Each teacher teaches the corpora it knows (BAM!-style); the run trains and every corpus's
+    batches are scored by that corpus's teachers only."""
+    from emonet.train.distill import Teachers
+
+    emodb = untrained_teacher(tmp_path / "t-emodb", "emodb", real_emoset)
+    urdu = untrained_teacher(tmp_path / "t-urdu", "urdu", real_emoset)
+    cfg = base(real_emoset, tmp_path / "run", "multi", ("emodb", "urdu"), data__limit=32,
+               multi__steps_per_epoch=2, optim__max_epochs=1,
+               distill={"teachers": [str(emodb), str(urdu)]})  # fmt: skip
+    run = train(config_from_dict(cfg), show_progress=False)
+    assert (run / "DONE.json").is_file()
+    net = load_checkpoint(run / "checkpoints" / "last")
+    teachers = Teachers([str(emodb), str(urdu)], dict(net.corpora), net, torch.device("cpu"), 1, 1)
+    assert [len(teachers.by_corpus[c]) for c in ("emodb", "urdu")] == [1, 1]
+    assert teachers.by_corpus["urdu"][0].corpora.keys() == {"urdu"}
+
+
 def test_teachers_that_cannot_teach_are_refused(real_emoset, teacher, tmp_path):
     cfg = _student(real_emoset, tmp_path / "a", [str(tmp_path / "nowhere")], 0.5)
     with pytest.raises(ConfigError, match=r"distill\.teachers: .*nowhere"):
         train(config_from_dict(cfg), show_progress=False)
     cfg = base(real_emoset, tmp_path / "b", corpora=("urdu",), data__limit=32,
                distill={"teachers": [str(teacher)]})  # fmt: skip
-    with pytest.raises(ConfigError, match=r"distill\.teachers: .*no corpus 'urdu'"):
+    with pytest.raises(ConfigError, match=r"knows none of the training corpora \['urdu'\]"):
+        train(config_from_dict(cfg), show_progress=False)
+    cfg = base(real_emoset, tmp_path / "c", "multi", ("emodb", "urdu"), data__limit=32,
+               distill={"teachers": [str(teacher)]})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"no teacher knows the training corpora \['urdu'\]"):
         train(config_from_dict(cfg), show_progress=False)

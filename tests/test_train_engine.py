@@ -26,6 +26,7 @@ import pytest
 import torch
 import yaml
 from faults import train_killed_at_step
+from test_distill import untrained_teacher
 from test_train import base
 
 from emonet.model import load_checkpoint
@@ -109,7 +110,8 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
         if name == "cosine-bucket":
             cfg["data"]["crops"] = "bucket"
         if name == "cosine-distilled":
-            cfg["distill"] = {"teachers": [str(_teacher(real_emoset, tmp_path / "teacher"))]}
+            teacher = untrained_teacher(tmp_path / "teacher", "emodb", real_emoset)
+            cfg["distill"] = {"teachers": [str(teacher)]}
     elif name == "reference-max-epochs":
         cfg = reference(real_emoset, tmp_path / "a")
     else:  # every epoch after the first is "no gain": stages end by patience after 2 epochs
@@ -129,18 +131,6 @@ def test_resume_is_exact_for_every_schedule(name, where, real_emoset, tmp_path):
         kill_at = 2 * per_epoch + 1  # one step after the first switch
     resumed = kill_and_resume({**cfg, "out": str(tmp_path / "b")}, tmp_path, kill_at)
     assert_same_run(straight, resumed)
-
-
-def _teacher(emoset: Path, folder: Path) -> Path:
-    """An (untrained) emonet-tiny checkpoint for EmoDB: a teacher is a teacher."""
-    from emonet.corpora.emoset import open_emoset
-    from emonet.model import create_model, save_checkpoint
-
-    torch.manual_seed(5)
-    model = create_model("emonet-tiny")
-    model.add_corpus("emodb", open_emoset(emoset)["emodb"].labels)
-    save_checkpoint(model, folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -149,7 +149,8 @@ class DistillConfig:
 
     teachers: list[str] = field(default_factory=list)
     """Run folders or checkpoints whose averaged predictions the model also learns, e.g. the
-    seeds of a scratch setting (their models must know the training corpora's labels)."""
+    seeds of a scratch setting; each teaches the training corpora it knows (same labels), and
+    every training corpus needs one."""
     weight: float = 0.5
     """Share of the teachers' term in the loss; the labels' loss has 1 - weight."""
     temperature: float = 2.0

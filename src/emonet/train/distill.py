@@ -19,7 +19,12 @@ from emonet.train.augment import Batch
 
 
 class Teachers:
-    """Frozen trained models whose averaged, temperature-softened predictions the student learns."""
+    """Frozen trained models whose averaged, temperature-softened predictions the student learns.
+
+    A teacher teaches the training corpora it knows: a multi-corpus student may learn each corpus
+    from that corpus's own single-corpus models (as in Clark et al., 2019, "BAM! Born-again
+    multi-task networks"); every training corpus needs at least one teacher.
+    """
 
     def __init__(
         self,
@@ -31,27 +36,43 @@ class Teachers:
         temperature: float,
     ) -> None:
         self.weight, self.temperature = weight, temperature
-        self.models: list[EmoNet] = []
+        self.by_corpus: dict[str, list[EmoNet]] = {c: [] for c in labels}
         for path in paths:
             try:
-                model = load_checkpoint(resolve_checkpoint(path), labels, device)
+                model = load_checkpoint(resolve_checkpoint(path), device=device)
             except CheckpointError as exc:
                 raise ConfigError(f"distill.teachers: {exc}") from None
             _check_compatible(path, model, student)
+            known = [c for c in labels if c in model.corpora]
+            if not known:
+                raise ConfigError(
+                    f"distill.teachers: {path} knows none of the training corpora {list(labels)} "
+                    f"(it has {list(model.corpora)})"
+                )
+            for c in known:
+                if list(model.corpora[c]) != list(labels[c]):
+                    raise ConfigError(
+                        f"distill.teachers: {path} has corpus {c!r} with labels "
+                        f"{list(model.corpora[c])}, the EmoSet {list(labels[c])}"
+                    )
+                self.by_corpus[c].append(model)
             model.requires_grad_(False)
-            self.models.append(model)
+        untaught = [c for c, models in self.by_corpus.items() if not models]
+        if untaught:
+            raise ConfigError(f"distill.teachers: no teacher knows the training corpora {untaught}")
 
     @torch.no_grad()
     def targets(self, fabric, batch: Batch, corpus: str) -> torch.Tensor:
-        """The teachers' mean class probabilities at the temperature, ``(B, n_labels)``."""
+        """The mean class probabilities at the temperature of ``corpus``'s teachers, ``(B, n)``."""
+        models = self.by_corpus[corpus]
         probs = None
         with fabric.autocast():
-            for model in self.models:
+            for model in models:
                 logits = model(batch.waves, batch.lengths, corpus=corpus).float()
                 p = torch.softmax(logits / self.temperature, dim=1)
                 probs = p if probs is None else probs + p
         assert probs is not None
-        return probs / len(self.models)
+        return probs / len(models)
 
     def loss(self, hard: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The labels' loss ``hard`` joined with the teachers' term (:func:`distillation_loss`)."""
