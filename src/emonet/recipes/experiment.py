@@ -344,8 +344,8 @@ def _needs(run: Run) -> set[str]:
 
 def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: bool) -> None:
     """Train and score ``runs`` ``cfg.jobs`` at a time, in plan order, each in a spawned process;
-    a transfer run starts once its source model is trained, a distilled run once its teachers are. The first failed run's error is
-    raised after the runs already started have ended."""
+    a transfer run starts once its source model is trained, a distilled run once its teachers
+    are. The first failed run's error is raised after the runs already started have ended."""
     import multiprocessing
     import os
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -524,9 +524,9 @@ def _legend(cfg: ExperimentConfig) -> str:
         f"UAR on the {cfg.partition} partition ({choice}). {seeds} multi: one "
         "model for all corpora. adapters/finetune/last-layer: transfer to the corpus from a "
         "multi model trained on the other corpora. distilled: scratch training that also learns "
-        "the averaged predictions of the scratch models of every seed (one model). Trainable parameters are those of the first "
-        "corpus's run (multi: the whole shared model; baselines: weights and biases of the "
-        "classifier). Baseline columns are openSMILE functionals with a linear classifier whose "
+        "the averaged predictions of the scratch models of every seed (one model). Trainable "
+        "parameters are those of the first corpus's run (multi: the whole shared model; "
+        "baselines: weights and biases of the classifier). Baseline columns are openSMILE functionals with a linear classifier whose "
         "complexity was chosen on devel."
     )
 

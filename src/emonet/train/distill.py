@@ -107,7 +107,8 @@ def _check_compatible(path: str, teacher: EmoNet, student: EmoNet) -> None:
 
 
 def check_teachers(paths: list[str]) -> None:
-    """Every teacher names a checkpoint, or a run folder that has one (before any process starts)."""
+    """Every teacher names a checkpoint, or a run folder that has one (checked before any
+    process starts)."""
     for path in paths:
         try:
             resolve_checkpoint(path)
