@@ -223,6 +223,7 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
 
     from emonet.train.augment import BatchAugment
     from emonet.train.average import WeightAverage
+    from emonet.train.distill import Teachers
     from emonet.train.setup import build_model, load_data, make_optimizer
     from emonet.train.step import run_epoch
 
@@ -230,12 +231,17 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     # "bucket": length-bucketed crops, SpecAugment with the mel-axis stretch, random gain and the
     # weight average (mixup's Beta draw has no meta kernel; it draws on the device with
     # validate_args=False, which never syncs)
-    for mode, corpora in (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",))):  # fmt: skip
+    # "distilled": two teachers of EmoDB, loaded onto meta, score every crop (in eval mode, with
+    # the adapters' folded inference kernels)
+    teacher = untrained_teacher(tmp_path / "teacher", "emodb", real_emoset)
+    modes = (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",)),
+             ("distilled", ("emodb",)))  # fmt: skip
+    for mode, corpora in modes:
         cfg = config_from_dict(
             base(
                 real_emoset,
                 tmp_path / mode,
-                "scratch" if mode == "bucket" else mode,
+                "multi" if mode == "multi" else "scratch",
                 corpora,
                 data__limit=24,
                 data__placement="device",
@@ -264,9 +270,17 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
         assert mode != "bucket" or net.spec_augment is not None
         augment = BatchAugment(cfg.augment) if mode == "bucket" else None
         average = WeightAverage(net, 0.995) if mode == "bucket" else None
+        teachers = (
+            Teachers([str(teacher)] * 2, dict(net.corpora), net, meta, 0.5, 2.0)
+            if mode == "distilled"
+            else None
+        )
+        assert teachers is None or all(
+            t.device == meta for m in teachers.by_corpus["emodb"] for t in m.state_dict().values()
+        )
         state = RunState()
         totals = run_epoch(fabric, net, net, optimizer, data, plan, Schedule(cfg.optim, 3),
-                           state, 0, augment=augment, average=average)  # fmt: skip
+                           state, 0, augment=augment, average=average, teachers=teachers)  # fmt: skip
         assert state.step == len(plan)
         assert average is None or all(v.device == meta for v in average.state_dict().values())
         assert totals.loss_sums.device == meta and totals.first_bad.device == meta

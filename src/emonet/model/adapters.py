@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emonet.model.amp import autocast_dtype
+
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _RESERVED = frozenset(dir(nn.ModuleDict))
 
@@ -173,8 +175,7 @@ class AdapterConv2d(nn.Module):
         if self.adapters is not None:
             sources.append(self.adapters[corpus].weight)
         stamp = tuple((t.data_ptr(), t._version, t.dtype) for t in sources)
-        device = x.device.type
-        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        dtype = autocast_dtype(x.device.type)
         key = (corpus, dtype)
         hit = self._kernels.get(key)
         if hit is not None and hit[0] == stamp:

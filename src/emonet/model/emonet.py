@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emonet.model.adapters import AdapterConv2d, check_corpus_name
+from emonet.model.amp import autocast_dtype
 from emonet.model.augment import SpecAugment
 from emonet.model.frontend import FrontendConfig, LogMel, frames_of_seconds
 from emonet.model.heads import AttentionPool, AvgPool, Classifier, Head
@@ -378,7 +379,7 @@ class EmoNet(nn.Module):
         if self.spec_augment is not None:
             spec = self.spec_augment(spec)  # acts in training mode only
         weight = self.backbone.stem.conv.weight
-        if weight.dtype != spec.dtype and not torch.is_autocast_enabled(spec.device.type):
+        if weight.dtype != spec.dtype and autocast_dtype(spec.device.type) is None:
             spec = spec.to(weight.dtype)  # a model converted with .half(), .bfloat16(), …
         return self.backbone(spec, frame_lengths, corpus)
 

@@ -12,13 +12,13 @@ frames, so the padding of a batch does not change them.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from emonet.model.amp import full_precision
 from emonet.model.resnet import time_mask
 
 
@@ -131,13 +131,7 @@ class LogMel(nn.Module):
             lengths = lengths.to(device=waves.device, dtype=torch.long)
             if lengths.shape != (batch,):
                 raise ValueError(f"lengths: expected shape ({batch},), got {tuple(lengths.shape)}")
-        device = waves.device.type
-        full_precision = (  # (compiled code runs on autocast devices; Dynamo cannot ask)
-            torch.autocast(device, enabled=False)
-            if torch.compiler.is_compiling() or torch.amp.is_autocast_available(device)
-            else nullcontext()
-        )
-        with full_precision:
+        with full_precision(waves.device.type):
             # float32, or float64 when the module was converted to double (for exact checks)
             dtype = torch.float64 if self.filterbank.dtype == torch.float64 else torch.float32
             x = waves.to(dtype)
