@@ -126,3 +126,24 @@ def test_teachers_that_cannot_teach_are_refused(real_emoset, teacher, tmp_path):
                distill={"teachers": [str(teacher)]})  # fmt: skip
     with pytest.raises(ConfigError, match=r"no teacher knows the training corpora \['urdu'\]"):
         train(config_from_dict(cfg), show_progress=False)
+
+
+def test_resume_refuses_teachers_retrained_under_the_same_path(real_emoset, tmp_path, capfd):
+    """The run records its teachers' weights digests (sources.json); a teacher retrained under
+    the same path is named on resume, and the same weights back let it resume. The "using
+    last" notice for a run folder without ``best`` is printed once, not once per load."""
+    teacher = tmp_path / "teacher"
+    untrained_teacher(teacher / "checkpoints" / "last", "emodb", real_emoset, seed=5)
+    cfg = config_from_dict(_student(real_emoset, tmp_path / "s", [str(teacher)], 0.5))
+    cfg.optim.max_epochs = 1
+    run = train(cfg, show_progress=False)
+    assert capfd.readouterr().err.count("has no checkpoints/best") == 1
+    (run / "DONE.json").unlink()  # as if killed after its last checkpoint
+    untrained_teacher(teacher / "checkpoints" / "last", "emodb", real_emoset, seed=6)
+    with pytest.raises(
+        ConfigError, match=r"--resume: .*\(distill\.teachers\[0\] .*teacher: SHA-256"
+    ):
+        train(cfg, resume=True, show_progress=False)
+    untrained_teacher(teacher / "checkpoints" / "last", "emodb", real_emoset, seed=5)
+    train(cfg, resume=True, show_progress=False)
+    assert (run / "DONE.json").is_file()

@@ -309,6 +309,27 @@ def two_seeds(toy_emoset, tmp_path_factory):
     return cfg, run_experiment(cfg, show_progress=False)
 
 
+def test_a_distilled_run_whose_teachers_changed_is_not_reused(two_seeds):
+    """A finished run records its teachers' weights digests; if a teacher is not the one it
+    learnt from (here: its record says another digest), the experiment names it and refuses."""
+    cfg, _ = two_seeds
+    distilled = [run for run in plan(cfg) if run.teachers]
+    assert distilled and all(_finished(cfg, run) for run in distilled)
+    record = Path(cfg.out) / "distilled/toy-de/seed-0/sources.json"
+    kept = record.read_text()
+    sources = json.loads(kept)
+    assert len(sources["distill.teachers"]) == 2 and all(sources["distill.teachers"])
+    sources["distill.teachers"][1] = "0" * 64
+    record.write_text(json.dumps(sources))
+    try:
+        with pytest.raises(ConfigError, match=r"distilled/toy-de/seed-0 holds a finished run "
+                           r".*distill\.teachers\[1\] .*scratch/toy-de/seed-7: SHA-256 000000"):  # fmt: skip
+            run_experiment(cfg, show_progress=False)
+    finally:
+        record.write_text(kept)
+    assert all(_finished(cfg, run) for run in distilled)
+
+
 def test_two_seeds_give_a_folder_per_seed_and_mean_sd(two_seeds, monkeypatch):
     cfg, result = two_seeds
     out = Path(cfg.out)

@@ -614,6 +614,12 @@ def test_checkpoint_round_trip_is_bit_exact(tmp_path):
     with torch.no_grad():
         for c in ("a", "b"):
             assert torch.equal(model(x, None, c), loaded(x, None, c))
+    # the same weights always make the same file, so its digest identifies them (runs record
+    # their teachers' and init's digests); safetensors writes metadata in hash order
+    again = [
+        save_checkpoint(model, tmp_path / f"again-{i}") / "model.safetensors" for i in range(8)
+    ]
+    assert {p.read_bytes() for p in again} == {(folder / "model.safetensors").read_bytes()}
 
 
 def test_checkpoint_errors(tmp_path):

@@ -5,6 +5,7 @@ from emonet.model.adapters import AdapterConv2d
 from emonet.model.checkpoint import (
     CheckpointError,
     CheckpointNotFound,
+    checkpoint_digest,
     load_checkpoint,
     read_checkpoint_config,
     resolve_checkpoint,
@@ -38,6 +39,7 @@ __all__ = [
     "LogMel",
     "ModelSpec",
     "WideResNet",
+    "checkpoint_digest",
     "config_from_dict",
     "create_model",
     "feature_shape",

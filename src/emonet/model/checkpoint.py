@@ -51,14 +51,14 @@ class CheckpointNotFound(CheckpointError, FileNotFoundError):
     """A path is neither a checkpoint folder nor a run folder holding one."""
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
+def resolve_checkpoint(path: str | Path, notify: bool = True) -> Path:
     """The checkpoint folder that ``path`` means, by one rule for every command.
 
     A folder with ``config.json`` or ``model.safetensors`` is a checkpoint itself. A run folder
     means ``checkpoints/best`` (selected on devel); if the run has none (no validation has run
     yet, or training stopped before it), ``checkpoints/last`` is used and a notice saying so is
-    printed on stderr, so a score is never silently that of an unselected model. Otherwise
-    :class:`CheckpointNotFound`.
+    printed on stderr (unless ``notify`` is False: a caller that said it already), so a score is
+    never silently that of an unselected model. Otherwise :class:`CheckpointNotFound`.
     """
     path = Path(path)
     if (path / CONFIG_FILE).is_file() or (path / WEIGHTS_FILE).is_file():
@@ -67,15 +67,29 @@ def resolve_checkpoint(path: str | Path) -> Path:
     if best.is_dir():
         return best
     if last.is_dir():
-        print(
-            f"note: {path} has no checkpoints/best (not selected on devel); using {last}",
-            file=sys.stderr,
-        )
+        if notify:
+            print(
+                f"note: {path} has no checkpoints/best (not selected on devel); using {last}",
+                file=sys.stderr,
+            )
         return last
     raise CheckpointNotFound(
         f"{path}: neither a checkpoint folder ({CONFIG_FILE} + {WEIGHTS_FILE}) nor a run folder "
         "with checkpoints/best or checkpoints/last"
     )
+
+
+def checkpoint_digest(folder: str | Path) -> str:
+    """The SHA-256 of a checkpoint's weights file: what identifies the weights a run learnt from
+    (recorded in ``config.json``; computed from the file for checkpoints written before)."""
+    folder = Path(folder)
+    saved = read_checkpoint_config(folder).get("weights")
+    if isinstance(saved, dict) and isinstance(saved.get("sha256"), str):
+        return saved["sha256"]
+    try:
+        return weights_file_sha256((folder / WEIGHTS_FILE).read_bytes())
+    except OSError as exc:
+        raise CheckpointError(f"{folder / WEIGHTS_FILE}: cannot read ({exc})") from None
 
 
 def weights_file_sha256(data: bytes) -> str:
@@ -141,7 +155,9 @@ def save_checkpoint(model: EmoNet, folder: str | Path, extra: dict | None = None
     folder.mkdir(parents=True, exist_ok=True)
     json.dumps(checkpoint_config(model, extra))  # fails early, before any file, if not JSON
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+    # one key: safetensors writes its metadata in hash order, so with two the same weights
+    # could give two different files, and the digest would no longer identify the weights
+    header = {"format": FORMAT}
     data = save(tensors, header)
     meta = checkpoint_config(model, extra, weights_file_sha256(data))
     text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"

@@ -392,7 +392,9 @@ def _check_trained_settings(cfg: ExperimentConfig, run: Run, folder: Path) -> No
         ignore.add("engine.precision")
     if planned.init and Path(planned.init).is_dir():
         planned.data.window = checkpoint_window(planned.init) or planned.data.window
-    changed = RunFolder(folder).changed_settings(planned, "experiment", frozenset(ignore))
+    run_folder = RunFolder(folder)
+    changed = run_folder.changed_settings(planned, "experiment", frozenset(ignore))
+    changed = "; ".join(filter(None, [changed, run_folder.changed_sources(planned)]))
     if changed:
         raise ConfigError(
             f"experiment: {folder} holds a finished run trained with other settings "

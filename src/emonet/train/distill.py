@@ -39,7 +39,8 @@ class Teachers:
         self.by_corpus: dict[str, list[EmoNet]] = {c: [] for c in labels}
         for path in paths:
             try:
-                model = load_checkpoint(resolve_checkpoint(path), device=device)
+                # check_teachers, before any process started, said which checkpoint it took
+                model = load_checkpoint(resolve_checkpoint(path, notify=False), device=device)
             except CheckpointError as exc:
                 raise ConfigError(f"distill.teachers: {exc}") from None
             _check_compatible(path, model, student)

@@ -7,24 +7,28 @@
 <out>/checkpoints/best       weights of the best mean devel UAR
 <out>/checkpoints/last-good  weights before a non-finite step (only after such a failure)
 <out>/DONE.json              written when the schedule has ended
+<out>/sources.json           the weights' SHA-256 of ``init`` and each of ``distill.teachers``
 ```
 
 A checkpoint is written to ``.<name>.tmp`` and swapped in with two renames; a crash between
 them leaves a complete ``.tmp`` or the previous ``.old``, which :meth:`RunFolder.recover` puts
 back. A resumed run must have the same configuration, but for keys that cannot change its
-results (:data:`RESUME_SAFE`).
+results (:data:`RESUME_SAFE`), and learn from the same checkpoints: a teacher or ``init``
+retrained under the same path is caught by its weights' digest.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from emonet.files import replace_folder, swapped_out_path
-from emonet.model import EmoNet, save_checkpoint
+from emonet.files import replace_folder, swapped_out_path, write_json
+from emonet.model import EmoNet, checkpoint_digest, resolve_checkpoint, save_checkpoint
+from emonet.model.checkpoint import CheckpointError
 from emonet.train.config import ConfigError, TrainConfig, dump_config, to_dict
 from emonet.train.state import RunState, save_trainer_state
 
@@ -44,6 +48,7 @@ RESUME_SAFE = frozenset(
 """Keys a resumed run may change: where and how fast it runs, never what it computes."""
 
 STATE_FILE = "trainer_state.json"
+SOURCES_FILE = "sources.json"
 
 
 class RunFolder:
@@ -96,12 +101,20 @@ class RunFolder:
             if not (self.path / "config.yaml").is_file():
                 raise ConfigError(f"--resume: {self.path} holds no run to resume")
             self.check_same_config(cfg)
+            changed = self.changed_sources(cfg)
+            if changed:
+                raise ConfigError(
+                    f"--resume: {self.path} learns from checkpoints that changed since it "
+                    f"started ({changed}); restore them, or start a new run"
+                )
         elif (self.path / "config.yaml").exists() and self.has_trained():
             raise ConfigError(
                 f"out: {self.path} already holds a run; use --resume to continue it or another out"
             )
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         dump_config(cfg, self.path / "config.yaml")
+        if not resume:
+            write_json(self.path / SOURCES_FILE, checkpoint_sources(cfg))
 
     def check_same_config(self, cfg: TrainConfig) -> None:
         """Refuse to resume with settings that change results; the error names each key."""
@@ -130,6 +143,25 @@ class RunFolder:
         unsafe = [k for k in changed if k not in RESUME_SAFE | ignore]
         return "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in unsafe[:6])
 
+    def changed_sources(self, cfg: TrainConfig) -> str:
+        """The checkpoints ``cfg`` learns from whose weights differ from those the run started
+        with, as ``"key[i] path: SHA-256 old… -> new…; …"`` ("" when none, or for a run that
+        recorded none)."""
+        path = self.path / SOURCES_FILE
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {path} ({exc})") from None
+        now = checkpoint_sources(cfg)
+        changed = []
+        for key, digests in now.items():
+            before = saved.get(key) or [] if isinstance(saved, dict) else []
+            for i, (old, new) in enumerate(zip(before, digests, strict=False)):
+                if old and new and old != new:
+                    name = cfg.init if key == "init" else cfg.distill.teachers[i]
+                    changed.append(f"{key}[{i}] {name}: SHA-256 {old[:12]}… -> {new[:12]}…")
+        return "; ".join(changed[:6])
+
     def save(
         self,
         folder: Path,
@@ -148,6 +180,20 @@ class RunFolder:
         if state is not None:
             save_trainer_state(tmp, state, optimizer, scaler, training_weights)
         replace_folder(tmp, folder)
+
+
+def checkpoint_sources(cfg: TrainConfig) -> dict[str, list[str | None]]:
+    """The weights' SHA-256 of each checkpoint the run learns from (``init``, every teacher);
+    None for one that cannot be read now (training refuses it with its own error)."""
+    sources = {"init": [cfg.init] if cfg.init else [], "distill.teachers": cfg.distill.teachers}
+    return {key: [_digest(p) for p in paths] for key, paths in sources.items() if paths}
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return checkpoint_digest(resolve_checkpoint(path, notify=False))
+    except CheckpointError:
+        return None
 
 
 PATH_KEYS = frozenset({"data.emoset", "init", "out"})
