@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -253,10 +254,11 @@ def test_experiment_command_reuses_finished_runs_without_opensmile(finished, tmp
     assert bad.returncode == 2 and "pip install" in bad.stderr, bad.stderr[-3000:]
 
 
-def test_a_finished_run_of_other_settings_is_not_reused(finished):
-    """A finished run is reused only if the plan would train it the same way: another seed or
-    learning rate is refused with the key named (and experiment.yaml left as it was); threads
-    and ``precision: auto`` (which training resolves) do not count."""
+def test_a_finished_run_of_other_settings_is_not_reused(finished, tmp_path):
+    """A finished run is reused only if the plan would train it the same way: another seed,
+    learning rate or teachers is refused with the key named (and experiment.yaml left as it
+    was); threads, ``precision: auto`` (which training resolves) and where the experiment folder
+    lives do not count."""
     path, _, _, _ = finished
     written = (Path(load_experiment(path).out) / "experiment.yaml").read_text()
     cfg = load_experiment(path, ["seeds=[5]"])  # same folders (one seed), other seed
@@ -269,6 +271,14 @@ def test_a_finished_run_of_other_settings_is_not_reused(finished):
     cfg = load_experiment(path, ["train.engine.threads=1"])
     assert all(_finished(cfg, run) for run in plan(cfg))
     cfg = load_experiment(path, ["train.engine.precision=auto"])  # resolves to what was used
+    assert all(_finished(cfg, run) for run in plan(cfg))
+    teacher = Path(cfg.out) / "multi" / "all"  # a run under out, named as the recipe names them
+    cfg = load_experiment(path, [f"scratch.distill.teachers=[{teacher}]"])
+    with pytest.raises(ConfigError, match=r"scratch/toy-de .*distill\.teachers: \[\] -> \["):
+        _finished(cfg, plan(cfg)[0])
+    moved = tmp_path / "moved"
+    shutil.copytree(cfg.out, moved)
+    cfg = load_experiment(path, [f"out={moved}"])
     assert all(_finished(cfg, run) for run in plan(cfg))
 
 

@@ -381,25 +381,57 @@ def _run_in_processes(cfg: ExperimentConfig, runs: list[Run], show_progress: boo
 
 def _check_trained_settings(cfg: ExperimentConfig, run: Run, folder: Path) -> None:
     """Refuse to reuse a finished run that was trained with other settings than the plan's (a
-    seed, a learning rate, a schedule…). Where the experiment folder lives may differ, and so
-    may what training resolved: ``precision: auto`` and a transfer run's window (that of its
-    source's avgpool head)."""
+    seed, a learning rate, a schedule, another source model, other teachers or none) or from
+    checkpoints retrained since. Where the experiment folder lives may differ, and so may what
+    training resolved: ``precision: auto`` and a transfer run's window (that of its source's
+    avgpool head)."""
     if not (folder / "config.yaml").is_file():
         return
     planned = train_config(cfg, run)
-    ignore = {"out", "init", "distill.teachers"}  # both name runs under out
-    if planned.engine.precision == "auto":
-        ignore.add("engine.precision")
     if planned.init and Path(planned.init).is_dir():
         planned.data.window = checkpoint_window(planned.init) or planned.data.window
     run_folder = RunFolder(folder)
+    sources = run_folder.changed_sources(planned)  # the checkpoints where they are now
+    root = _trained_root(folder, run)
+    # runs named under out compare by their place in the experiment, wherever it lives now
+    ignore = {"out", "init", "distill.teachers"} if root is None else set()
+    if root is not None:
+        _rebase(planned, Path(cfg.out), root)
+    if planned.engine.precision == "auto":
+        ignore.add("engine.precision")
     changed = run_folder.changed_settings(planned, "experiment", frozenset(ignore))
-    changed = "; ".join(filter(None, [changed, run_folder.changed_sources(planned)]))
+    changed = "; ".join(filter(None, [changed, sources]))
     if changed:
         raise ConfigError(
             f"experiment: {folder} holds a finished run trained with other settings "
             f"({changed}); use another out, or move that run away"
         )
+
+
+def _trained_root(folder: Path, run: Run) -> Path | None:
+    """The experiment folder a finished run was trained in (from the ``out`` it recorded; None
+    if that does not end in the run's name, e.g. a run copied in from elsewhere)."""
+    try:
+        saved = read_yaml(folder / "config.yaml").get("out")
+    except ConfigError:
+        return None  # changed_settings names the unreadable file
+    depth = len(Path(run.name).parts)
+    if not isinstance(saved, str) or Path(saved).parts[-depth:] != Path(run.name).parts:
+        return None
+    return Path(*Path(saved).parts[:-depth])
+
+
+def _rebase(planned: TrainConfig, root: Path, trained_root: Path) -> None:
+    """Name the runs ``planned`` names under ``root`` (out, init, teachers) under
+    ``trained_root`` instead, where the finished run recorded them."""
+
+    def move(path: str) -> str:
+        p = Path(path)
+        return str(trained_root / p.relative_to(root)) if p.is_relative_to(root) else path
+
+    planned.out = move(planned.out)
+    planned.init = move(planned.init) if planned.init else planned.init
+    planned.distill.teachers = [move(t) for t in planned.distill.teachers]
 
 
 def scores_folder(run: Path, checkpoint: str = "best") -> Path:
