@@ -101,26 +101,28 @@ def train_run(cfg: dict) -> pd.DataFrame:
 
 
 def every_mode(emoset: Path, root: Path, model: str) -> list[dict]:
-    """A few steps of each mode in bf16 and fp32 on CUDA, through the real loop."""
+    """A few steps of each mode in bf16 and fp32 on CUDA, through the real loop; and scratch
+    training distilled from the scratch run (its teacher on the device too)."""
     rows = []
     for precision in ("bf16-mixed", "32-true"):
         tag = precision.split("-")[0]
         multi = root / f"modes-{tag}-multi"
         plan = [
-            ("scratch", {}),
-            ("multi", {"data__corpora": ["gen0", "gen1"], "multi__steps_per_epoch": 3}),
+            ("scratch", "scratch", {}),
+            ("multi", "multi", {"data__corpora": ["gen0", "gen1"], "multi__steps_per_epoch": 3}),
         ] + [
-            (mode, {"init": str(multi / "checkpoints" / "last"), "data__corpora": ["gen2"]})
+            (mode, mode, {"init": str(multi / "checkpoints" / "last"), "data__corpora": ["gen2"]})
             for mode in ("finetune", "last-layer", "adapters")
-        ]
-        for mode, extra in plan:
-            out = root / f"modes-{tag}-{mode}"
+        ] + [("scratch + distill", "scratch",
+              {"distill__teachers": [str(root / f"modes-{tag}-scratch")]})]  # fmt: skip
+        for label, mode, extra in plan:
+            out = root / f"modes-{tag}-{label.replace(' + ', '-')}"
             cfg = base_config(emoset, out, model, mode=mode, data__limit=128,
                               data__batch_size=16, engine__precision=precision,
                               **extra)  # fmt: skip
             t0 = time.perf_counter()
             m = train_run(cfg)
-            rows.append({"mode": mode, "precision": precision, "steps": int(m["step"].max()),
+            rows.append({"mode": label, "precision": precision, "steps": int(m["step"].max()),
                          "train_loss": float(m["train_loss"].iloc[-1]),
                          "finite": bool(np.isfinite(m["train_loss"]).all()),
                          "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
@@ -363,7 +365,8 @@ def main() -> None:
     batches = (8, 16) if DEVICE == "cpu" else (64, 256)
     stem = "gpu" if DEVICE == "cuda" else f"gpu-smoke-{DEVICE}"
     previous = HERE / "results" / f"{stem}.json"
-    results: dict = json.loads(previous.read_text()) if args.only != set(PARTS) else {}
+    partial = args.only != set(PARTS) and previous.is_file()
+    results: dict = json.loads(previous.read_text()) if partial else {}
     if results:  # a partial rerun: the other parts stay as they were measured
         results.setdefault("reruns", []).append(
             {"parts": sorted(args.only), "date": time.strftime("%Y-%m-%d")}
