@@ -393,10 +393,11 @@ def _check_trained_settings(cfg: ExperimentConfig, run: Run, folder: Path) -> No
     run_folder = RunFolder(folder)
     sources = run_folder.changed_sources(planned)  # the checkpoints where they are now
     root = _trained_root(folder, run)
-    # runs named under out compare by their place in the experiment, wherever it lives now
-    ignore = {"out", "init", "distill.teachers"} if root is None else set()
-    if root is not None:
+    ignore = set()
+    if root is not None:  # runs named under out compare by their place in the experiment
         _rebase(planned, Path(cfg.out), root)
+    else:
+        ignore = {"out", "init", "distill.teachers"}
     if planned.engine.precision == "auto":
         ignore.add("engine.precision")
     changed = run_folder.changed_settings(planned, "experiment", frozenset(ignore))
@@ -560,8 +561,8 @@ def _legend(cfg: ExperimentConfig) -> str:
         "multi model trained on the other corpora. distilled: scratch training that also learns "
         "the averaged predictions of the scratch models of every seed (one model). Trainable "
         "parameters are those of the first corpus's run (multi: the whole shared model; "
-        "baselines: weights and biases of the classifier). Baseline columns are openSMILE functionals with a linear classifier whose "
-        "complexity was chosen on devel."
+        "baselines: weights and biases of the classifier). Baseline columns are openSMILE "
+        "functionals with a linear classifier whose complexity was chosen on devel."
     )
 
 

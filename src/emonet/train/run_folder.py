@@ -152,13 +152,14 @@ class RunFolder:
             saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {path} ({exc})") from None
-        now = checkpoint_sources(cfg)
+        if not isinstance(saved, dict):
+            saved = {}
         changed = []
-        for key, digests in now.items():
-            before = saved.get(key) or [] if isinstance(saved, dict) else []
-            for i, (old, new) in enumerate(zip(before, digests, strict=False)):
+        for key, paths in _source_paths(cfg).items():
+            before = saved.get(key) or []
+            for i, (name, old) in enumerate(zip(paths, before, strict=False)):
+                new = _digest(name)
                 if old and new and old != new:
-                    name = cfg.init if key == "init" else cfg.distill.teachers[i]
                     changed.append(f"{key}[{i}] {name}: SHA-256 {old[:12]}… -> {new[:12]}…")
         return "; ".join(changed[:6])
 
@@ -182,11 +183,16 @@ class RunFolder:
         replace_folder(tmp, folder)
 
 
+def _source_paths(cfg: TrainConfig) -> dict[str, list[str]]:
+    """The checkpoints the run learns from, by setting (only those it names)."""
+    sources = {"init": [cfg.init] if cfg.init else [], "distill.teachers": cfg.distill.teachers}
+    return {key: paths for key, paths in sources.items() if paths}
+
+
 def checkpoint_sources(cfg: TrainConfig) -> dict[str, list[str | None]]:
     """The weights' SHA-256 of each checkpoint the run learns from (``init``, every teacher);
     None for one that cannot be read now (training refuses it with its own error)."""
-    sources = {"init": [cfg.init] if cfg.init else [], "distill.teachers": cfg.distill.teachers}
-    return {key: [_digest(p) for p in paths] for key, paths in sources.items() if paths}
+    return {key: [_digest(p) for p in paths] for key, paths in _source_paths(cfg).items()}
 
 
 def _digest(path: str) -> str | None:
