@@ -20,6 +20,7 @@ from emonet.model import (
     EmoNet,
     FrontendConfig,
     LogMel,
+    LowRankAdapter,
     create_model,
     list_models,
     load_checkpoint,
@@ -228,6 +229,73 @@ def test_adapter_conv_shapes_zero_init_and_definition():
         "bns.a.weight",
         "bns.a.bias",
     ]
+
+
+def test_low_rank_adapters_factorise_the_1x1_kernel_where_that_saves_weights():
+    torch.manual_seed(0)
+    conv = AdapterConv2d(16, 32, stride=2, dropout=0.5, adapter_rank=4)
+    conv.add_corpus("a")
+    adapter = conv.adapters["a"]
+    assert isinstance(adapter, LowRankAdapter)
+    assert (adapter.up.shape, adapter.down.shape) == ((32, 4), (4, 16))  # 192 weights, not 512
+    assert adapter.weight.shape == (32, 16, 1, 1) and torch.count_nonzero(adapter.weight) == 0
+    small = AdapterConv2d(4, 8, adapter_rank=4)  # 4·(4 + 8) = 48 ≥ 32: the full kernel is smaller
+    small.add_corpus("a")
+    assert isinstance(small.adapters["a"], torch.nn.Conv2d)
+    # trained: the factors' product is the adapter, in training (separate, dropout) and inference
+    x = torch.randn(3, 16, 9, 11)
+    conv(x, "a").square().mean().backward()
+    assert adapter.up.grad.abs().sum() > 0  # zero `up`, random `down`: the product can move
+    with torch.no_grad():
+        adapter.up.normal_()
+        bn = conv.bns["a"]
+        bn.running_mean.normal_()
+        bn.running_var.uniform_(0.5, 2.0)
+    conv.eval()
+    with torch.no_grad():
+        kernel = (adapter.up @ adapter.down)[:, :, None, None]
+        want = bn(
+            torch.nn.functional.conv2d(x, conv.conv.weight, stride=2, padding=1)
+            + torch.nn.functional.conv2d(x, kernel, stride=2)
+        )
+        torch.testing.assert_close(conv(x, "a"), want, rtol=1e-5, atol=1e-5)
+        adapter.down.mul_(2.0)  # the cached folded kernel follows either factor
+        want = bn(
+            torch.nn.functional.conv2d(x, conv.conv.weight, stride=2, padding=1)
+            + torch.nn.functional.conv2d(x, 2 * kernel, stride=2)
+        )
+        torch.testing.assert_close(conv(x, "a"), want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_low_rank_model_trains_counts_and_saves_its_factors(tmp_path):
+    # a whole model: adapters mode trains the factors, counted as adapters; checkpoints keep them
+    model = create_model("emonet-tiny", adapter_rank=4)
+    full = create_model("emonet-tiny")
+    for m in (model, full):
+        m.add_corpus("a", LABELS_A)
+        m.add_corpus("b", LABELS_B)
+        m.set_mode("adapters", "b")
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert any(n.endswith("adapters.b.up") for n in names)
+    assert all(model.is_adapter_parameter(n) for n in names if ".adapters." in n)
+    per, per_full = (m.parameter_counts()["corpora"]["b"] for m in (model, full))
+    assert per["adapters"] < per_full["adapters"] / 2 and per["head"] == per_full["head"]
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if model.is_adapter_parameter(n):
+                p.normal_()
+    loaded = load_checkpoint(save_checkpoint(model, tmp_path / "ck"))
+    assert loaded.config.adapter_rank == 4
+    a, b = model.state_dict(), loaded.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    model.eval()
+    x = torch.randn(2, 16_000)
+    with torch.no_grad():
+        assert torch.equal(model(x, None, "b"), loaded(x, None, "b"))
+    with pytest.raises(ModelConfigError, match="adapter_rank: must be positive"):
+        create_model("emonet-tiny", adapter_rank=0)
+    with pytest.raises(ModelConfigError, match="adapter_rank: only a model with adapters"):
+        create_model("emonet-tiny", adapter_rank=4, adapters=False)
 
 
 def test_adapter_dropout_acts_on_the_adapter_input_only():

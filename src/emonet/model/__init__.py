@@ -1,7 +1,7 @@
 """EmoNet models: log-mel front end, wide ResNet with residual adapters, per-corpus heads,
 named configurations and safetensors checkpoints."""
 
-from emonet.model.adapters import AdapterConv2d
+from emonet.model.adapters import AdapterConv2d, LowRankAdapter
 from emonet.model.checkpoint import (
     CheckpointError,
     CheckpointNotFound,
@@ -37,6 +37,7 @@ __all__ = [
     "EmoNetConfig",
     "FrontendConfig",
     "LogMel",
+    "LowRankAdapter",
     "ModelSpec",
     "WideResNet",
     "checkpoint_digest",

@@ -2,8 +2,9 @@
 
 The 3×3 convolution is shared by all corpora; the parallel 1×1 adapter and the batch norm belong to
 one corpus and live in ``nn.ModuleDict``s keyed by corpus name (parameter names
-``….adapters.<corpus>.weight`` and ``….bns.<corpus>.*``). Built with ``adapters=False`` it is the
-"core" path ``BN_c(conv3x3(x))`` of a single-corpus model.
+``….adapters.<corpus>.weight`` — ``.up`` and ``.down`` for a low-rank adapter — and
+``….bns.<corpus>.*``). Built with ``adapters=False`` it is the "core" path ``BN_c(conv3x3(x))`` of
+a single-corpus model.
 """
 
 from __future__ import annotations
@@ -67,6 +68,42 @@ def drop_unscaled(x: torch.Tensor, p: float) -> tuple[torch.Tensor, float]:
     return x * mask, 1.0 / (1.0 - p)
 
 
+class LowRankAdapter(nn.Module):
+    """A 1×1 adapter whose ``out × in`` kernel is the product ``up @ down`` of rank ``rank``:
+    ``rank · (in + out)`` weights instead of ``in · out``, so a new corpus trains fewer parameters.
+
+    ``up`` starts at zero (the corpus starts as the shared network, as a full adapter does);
+    ``down`` is drawn with variance ``1 / rank``, so that under Adam the product moves at about a
+    full adapter's pace from the first step.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        rank: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.up = nn.Parameter(torch.zeros(out_channels, rank, device=device, dtype=dtype))
+        down = torch.empty(rank, in_channels, device=device, dtype=dtype)
+        self.down = nn.Parameter(nn.init.normal_(down, std=rank**-0.5))
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The ``(out, in, 1, 1)`` kernel (differentiable in both factors)."""
+        return (self.up @ self.down)[:, :, None, None]
+
+    @staticmethod
+    def saves(in_channels: int, out_channels: int, rank: int | None) -> bool:
+        """Whether a rank-``rank`` adapter has fewer weights than the full 1×1 kernel."""
+        return rank is not None and rank * (in_channels + out_channels) < in_channels * out_channels
+
+    def extra_repr(self) -> str:
+        return f"{self.down.shape[1]}, {self.up.shape[0]}, rank={self.up.shape[1]}"
+
+
 class AdapterConv2d(nn.Module):
     """Shared 3×3 conv (no bias) + per-corpus parallel 1×1 adapter (same stride) + per-corpus BN.
 
@@ -74,6 +111,7 @@ class AdapterConv2d(nn.Module):
     separate input (no active dropout), the 1×1 kernel is added to the 3×3 kernel's centre tap and
     one convolution does both — the same function, about 10 % fewer FLOPs. With a frozen shared
     conv and a trainable adapter the two stay separate, so no 3×3 weight gradient is computed.
+    With ``adapter_rank`` each adapter is a :class:`LowRankAdapter` where that has fewer weights.
     """
 
     def __init__(
@@ -85,9 +123,11 @@ class AdapterConv2d(nn.Module):
         adapters: bool = True,
         bn_momentum: float = 0.1,
         bn_eps: float = 1e-5,
+        adapter_rank: int | None = None,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
+        self.adapter_rank = adapter_rank
         self.dropout = dropout
         self.bn_momentum, self.bn_eps = bn_momentum, bn_eps
         self.conv = nn.Conv2d(in_channels, out_channels, 3, stride, padding=1, bias=False)
@@ -101,13 +141,15 @@ class AdapterConv2d(nn.Module):
         (a copy of corpus ``like``'s, else fresh)."""
         shared = self.conv.weight
         if self.adapters is not None:
-            adapter = nn.Conv2d(
-                self.in_channels, self.out_channels, 1, self.stride, bias=False, device="meta"
-            )
-            # (out, in, 1, 1) zeros are channels-last and contiguous at once
-            zeros = torch.zeros(adapter.weight.shape, device=shared.device, dtype=shared.dtype)
-            adapter.weight = nn.Parameter(zeros)
-            self.adapters[name] = adapter
+            cin, cout, rank = self.in_channels, self.out_channels, self.adapter_rank
+            if LowRankAdapter.saves(cin, cout, rank):
+                self.adapters[name] = LowRankAdapter(cin, cout, rank, shared.device, shared.dtype)
+            else:
+                adapter = nn.Conv2d(cin, cout, 1, self.stride, bias=False, device="meta")
+                # (out, in, 1, 1) zeros are channels-last and contiguous at once
+                zeros = torch.zeros(adapter.weight.shape, device=shared.device, dtype=shared.dtype)
+                adapter.weight = nn.Parameter(zeros)
+                self.adapters[name] = adapter
         like_bn = self.bns[like] if like is not None else None
         self.bns[name] = new_batch_norm(
             self.out_channels, self.bn_momentum, self.bn_eps, like_bn, shared.device, shared.dtype
@@ -163,7 +205,7 @@ class AdapterConv2d(nn.Module):
         bn = self.bns[corpus]
         own = [self.conv.weight, bn.weight, bn.bias]
         if self.adapters is not None:
-            own.append(self.adapters[corpus].weight)
+            own.extend(self.adapters[corpus].parameters())
         return any(p.requires_grad for p in own)
 
     def _inference_kernel(self, corpus: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -173,7 +215,7 @@ class AdapterConv2d(nn.Module):
         bn = self.bns[corpus]
         sources = [self.conv.weight, bn.weight, bn.bias, bn.running_mean, bn.running_var]
         if self.adapters is not None:
-            sources.append(self.adapters[corpus].weight)
+            sources.extend(self.adapters[corpus].parameters())
         stamp = tuple((t.data_ptr(), t._version, t.dtype) for t in sources)
         dtype = autocast_dtype(x.device.type)
         key = (corpus, dtype)
@@ -201,4 +243,5 @@ class AdapterConv2d(nn.Module):
         return (
             f"{self.in_channels}, {self.out_channels}, stride={self.stride}, "
             f"dropout={self.dropout}, adapters={self.adapters is not None}"
+            + (f", adapter_rank={self.adapter_rank}" if self.adapter_rank is not None else "")
         )

@@ -56,6 +56,10 @@ class EmoNetConfig:
     """Dropout on the adapter input of a block's second conv."""
     adapters: bool = True
     """Parallel 1×1 adapters per corpus (False: the "core" path of single-corpus models)."""
+    adapter_rank: int | None = None
+    """Rank of each adapter (None: full 1×1 kernels, as the reference); a rank-r adapter is a
+    product of two factors, r·(in + out) weights where that is fewer than in·out, so a transfer run
+    trains fewer parameters (docs/results.md)."""
     head: Literal["avgpool", "attention"] = "avgpool"
     """Pooling: 8×8 average pooling over a fixed window, or attention over any duration."""
     window: float = 6.0
@@ -80,7 +84,9 @@ class EmoNetConfig:
     def validate(self) -> EmoNetConfig:
         """Raise ValueError naming the first impossible setting; returns self."""
         self.frontend.validate()
-        for key in ("attention_hidden", "head_hidden"):
+        if self.adapter_rank is not None and not self.adapters:
+            raise ValueError("adapter_rank: only a model with adapters uses it (adapters is false)")
+        for key in ("attention_hidden", "head_hidden", "adapter_rank"):
             value = getattr(self, key)
             if value is not None and value <= 0:
                 raise ValueError(f"{key}: must be positive or null, got {value}")
@@ -148,6 +154,7 @@ class EmoNet(nn.Module):
             c.adapters,
             c.bn_momentum,
             c.bn_eps,
+            c.adapter_rank,
         )
         channels, freq, steps = feature_shape(c)
         if c.head == "avgpool":

@@ -42,7 +42,7 @@ def parameter_report(
         shared, per = shared_and_per(**extra)
         return shared + n * per
 
-    single = build(1, adapters=False)
+    single = build(1, adapters=False, adapter_rank=None)
     single.set_mode("scratch", "corpus01")
     single_total = single.parameter_counts()["total"]
     pair = build(2)  # an existing corpus + a new one
@@ -73,7 +73,7 @@ def parameter_report(
         ),
     ):
         multi_total = total(corpora, **shared_kw)
-        one = build(1, adapters=False, **single_kw).parameter_counts()["total"]
+        one = build(1, adapters=False, adapter_rank=None, **single_kw).parameter_counts()["total"]
         ratios.append((label, multi_total, one, multi_total / one))
     return {
         "name": name,
