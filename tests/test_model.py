@@ -292,6 +292,10 @@ def test_a_low_rank_model_trains_counts_and_saves_its_factors(tmp_path):
     x = torch.randn(2, 16_000)
     with torch.no_grad():
         assert torch.equal(model(x, None, "b"), loaded(x, None, "b"))
+    from emonet.infer.export import export_onnx  # the graph computes the product too
+
+    signals = [np.random.default_rng(n).standard_normal(n).astype(np.float32) for n in (9_000,)]
+    export_onnx(model, tmp_path / "m.onnx", "b", verify_signals=signals)  # raises if not equal
     with pytest.raises(ModelConfigError, match="adapter_rank: must be positive"):
         create_model("emonet-tiny", adapter_rank=0)
     with pytest.raises(ModelConfigError, match="adapter_rank: only a model with adapters"):
