@@ -47,8 +47,12 @@ class BasicBlock(nn.Module):
         adapter_rank: int | None = None,
     ) -> None:
         super().__init__()
-        kw = {"adapters": adapters, "bn_momentum": bn_momentum, "bn_eps": bn_eps}
-        kw["adapter_rank"] = adapter_rank
+        kw = {
+            "adapters": adapters,
+            "adapter_rank": adapter_rank,
+            "bn_momentum": bn_momentum,
+            "bn_eps": bn_eps,
+        }
         self.conv1 = AdapterConv2d(in_channels, out_channels, stride, dropout1, **kw)
         self.conv2 = AdapterConv2d(out_channels, out_channels, 1, dropout2, **kw)
         self.stride = stride
@@ -103,8 +107,12 @@ class WideResNet(nn.Module):
         super().__init__()
         if filters <= 0 or widen <= 0 or blocks <= 0:
             raise ValueError("filters, widen and blocks must be positive")
-        kw = {"adapters": adapters, "bn_momentum": bn_momentum, "bn_eps": bn_eps}
-        kw["adapter_rank"] = adapter_rank
+        kw = {
+            "adapters": adapters,
+            "adapter_rank": adapter_rank,
+            "bn_momentum": bn_momentum,
+            "bn_eps": bn_eps,
+        }
         self.stem = AdapterConv2d(1, filters, 1, 0.0, **kw)
         widths = [filters * 2 * widen, filters * 4 * widen, filters * 8 * widen]
         stages = []
