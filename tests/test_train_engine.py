@@ -232,7 +232,7 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
     # weight average (mixup's Beta draw has no meta kernel; it draws on the device with
     # validate_args=False, which never syncs)
     # "distilled": two teachers of EmoDB, loaded onto meta, score every crop (in eval mode, with
-    # the adapters' folded inference kernels)
+    # the adapters' folded inference kernels); "multi": low-rank adapters (adapter_rank)
     teacher = untrained_teacher(tmp_path / "teacher", "emodb", real_emoset)
     modes = (("scratch", ("emodb",)), ("multi", ("emodb", "urdu")), ("bucket", ("emodb",)),
              ("distilled", ("emodb",)))  # fmt: skip
@@ -254,11 +254,13 @@ def test_every_tensor_of_an_epoch_lives_on_the_models_device(real_emoset, tmp_pa
                 augment__time_masks=2 if mode == "bucket" else 0,
                 augment__gain_db=6.0 if mode == "bucket" else 0.0,
                 augment__freq_warp=0.1 if mode == "bucket" else 0.0,
+                model__overrides={"adapter_rank": 4} if mode == "multi" else {},
             )
         )
         data = load_data(cfg, meta)
         assert all(c.train.audio.device == meta for c in data.values())
         net = build_model(cfg, data).to(meta)
+        assert (mode == "multi") == any(n.endswith(".up") for n, _ in net.named_parameters())
         optimizer = make_optimizer(net, cfg, data)
         fabric = Fabric(accelerator="cpu", devices=1)  # backward only; no device of its own
         from emonet.data.sampling import epoch_plan
